@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Rebuild the default models from a clean clone, on CPU: environment,
+# reference export, training, ONNX export with int8 storage, dev evaluation
+# from the ONNX files, model card. Deterministic given SEED.
+#
+#   models/build.sh                 # everything, into models/minilm-tagger
+#   SEED=7 EPOCHS=8 models/build.sh
+#   TRAIN_ARGS="--wnut" models/build.sh
+set -euo pipefail
+cd "$(dirname "$0")"
+MODELS=$PWD
+WORK=${EDGEMINE_WORK:-$MODELS/work}
+OUT=${OUT:-$MODELS/minilm-tagger}
+SEED=${SEED:-13}
+EPOCHS=${EPOCHS:-8}
+VENV=${VENV:-$WORK/venv}
+export EDGEMINE_WORK=$WORK
+
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q -r recipe/requirements.txt
+fi
+PY=$VENV/bin/python
+cd recipe
+
+step() { echo "== $* ($(date +%H:%M:%S))"; }
+step "reference export and equivalence check"
+$PY export_reference.py
+step "training (seed $SEED, $EPOCHS epochs)"
+$PY train.py --out "$WORK/tagger" --epochs "$EPOCHS" --seed "$SEED" ${TRAIN_ARGS:-}
+step "export to $OUT"
+$PY export_tagger.py --checkpoint "$WORK/tagger/checkpoint.pt" --out "$OUT"
+step "dev scores from the ONNX files"
+$PY evaluate.py "$OUT" --teacher "$WORK/reference/model.onnx" --json "$WORK/tagger/dev.stored.json"
+$PY evaluate.py "$OUT" --model-file "$WORK/tagger/model.fp32.onnx" --json "$WORK/tagger/dev.fp32.json"
+step "model card"
+$PY model_card.py "$OUT" --train "$WORK/tagger/train.json" --scores "$WORK/tagger/dev.stored.json" \
+  --fp32-scores "$WORK/tagger/dev.fp32.json" --reference "$WORK/reference/equivalence.json"
+step "done"

