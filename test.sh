@@ -4,4 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON=${PYTHON:-.venv/bin/python}
+echo "== Rust: cargo test --workspace"
+cargo test --workspace --locked
+echo "== Python: models/tests"
 "$PYTHON" -m pytest -q models/tests

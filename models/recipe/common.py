@@ -67,7 +67,7 @@ class Sentence:
 def read_conllu(path: Path) -> list[Sentence]:
     """UD sentences as UD words: multiword-token ranges and empty nodes skipped."""
     out: list[Sentence] = []
-    sent_id, text, rows = "", "", []
+    doc, sent_id, text, rows = "", "", "", []
     for line in path.read_text(encoding="utf-8").splitlines() + [""]:
         if not line.strip():
             if rows:
@@ -79,9 +79,12 @@ def read_conllu(path: Path) -> list[Sentence]:
                         upos=[r[3] for r in rows],
                         heads=[int(r[6]) for r in rows],
                         deprels=[r[7] for r in rows],
+                        extra={"doc": doc},
                     )
                 )
             sent_id, text, rows = "", "", []
+        elif line.startswith("# newdoc id = "):
+            doc = line[len("# newdoc id = ") :].strip()
         elif line.startswith("# sent_id = "):
             sent_id = line[len("# sent_id = ") :].strip()
         elif line.startswith("# text = "):
@@ -215,6 +218,58 @@ def noun_phrases(s: Sentence) -> list[list[str]]:
         if any(w.isalpha() for w in words):
             out.append(words)
     return out
+
+
+def join_sentences(sentences: list[Sentence]) -> Sentence:
+    """Consecutive sentences of one document as one model input (a chunk, as
+    the engine packs them). Heads are renumbered to chunk word positions (0
+    stays ROOT); extra["sentence_of_word"] says which sentence each word is
+    from, so arcs can be kept inside their sentence."""
+    if len(sentences) == 1:
+        one = sentences[0]
+        one.extra.setdefault("sentence_of_word", [0] * len(one.words))
+        return one
+    words, ents, upos, heads, deprels, owner = [], [], [], [], [], []
+    for k, s in enumerate(sentences):
+        offset = len(words)
+        words += s.words
+        owner += [k] * len(s.words)
+        ents += s.entities if s.entities is not None else ["O"] * len(s.words)
+        if s.heads is not None:
+            upos += s.upos
+            heads += [h + offset if h else 0 for h in s.heads]
+            deprels += s.deprels
+    labelled = all(s.heads is not None for s in sentences)
+    return Sentence(
+        sent_id="+".join(s.sent_id for s in sentences),
+        text=" ".join(s.text for s in sentences),
+        words=words,
+        entities=ents if all(s.entities is not None for s in sentences) else None,
+        upos=upos if labelled else None,
+        heads=heads if labelled else None,
+        deprels=deprels if labelled else None,
+        extra={"sentence_of_word": owner, "parts": sentences},
+    )
+
+
+def pack_documents(sentences: list[Sentence], wordpieces: list[int], budget: int, rng=None) -> list[list[int]]:
+    """Group consecutive sentences of the same document into chunks of at most
+    `budget` wordpieces ([CLS] and [SEP] included). With `rng`, each chunk
+    gets a random target size in [1, budget], so training sees single
+    sentences and full chunks alike. Returns lists of sentence indices."""
+    chunks, current, used, target = [], [], 2, budget
+    for i, s in enumerate(sentences):
+        same_doc = current and sentences[current[-1]].extra.get("doc") == s.extra.get("doc") and s.extra.get("doc")
+        if current and (not same_doc or used + wordpieces[i] > target):
+            chunks.append(current)
+            current, used = [], 2
+        if not current and rng is not None:
+            target = rng.randint(1, budget)
+        current.append(i)
+        used += wordpieces[i]
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def load_tokenizer(path: Path):

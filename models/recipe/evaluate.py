@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from common import ENTITY_TYPES, bio_spans, encode_words, load_tokenizer, noun_phrases, read_ewt
+from common import (
+    ENTITY_TYPES, bio_spans, encode_words, join_sentences, load_tokenizer, noun_phrases, pack_documents, read_ewt,
+)
 from decode import bio_viterbi, mst_heads
 
 BATCH = 32
@@ -61,51 +63,67 @@ def prf(tp, fp, fn):
     return {"precision": 100 * p, "recall": 100 * r, "f1": 100 * f}
 
 
-def evaluate_tagger(folder: Path, model_file: str) -> tuple[dict, list]:
+def evaluate_tagger(folder: Path, model_file: str, context: int = 0) -> tuple[dict, list]:
+    """Dev scores; with `context`, consecutive sentences of a document share a
+    sequence of up to `context` wordpieces (as the engine packs documents) and
+    are decoded sentence by sentence."""
     manifest = json.loads((folder / "edgemine.json").read_text())
     heads = manifest["heads"]
     tok = load_tokenizer(folder / "tokenizer.json")
     sess = session(folder / model_file)
     dev = read_ewt("dev")
-    encs = [encode_words(tok, s.words, manifest["tokenizer"]["max_wordpieces"]) for s in dev]
+    if context:
+        sizes = [len(tok.encode(s.words, is_pretokenized=True).ids) - 2 for s in dev]
+        groups = pack_documents(dev, sizes, context)
+    else:
+        groups = [[i] for i in range(len(dev))]
+    chunks = [join_sentences([dev[i] for i in g]) for g in groups]
+    encs = [encode_words(tok, c.words, manifest["tokenizer"]["max_wordpieces"]) for c in chunks]
     if any(e is None for e in encs):
         raise SystemExit("a dev sentence exceeds the model's maximum length")
 
     counts = {t: [0, 0, 0] for t in ENTITY_TYPES}
     upos_ok = uas = las = n_words = 0
-    embeddings = [None] * len(dev)
+    embeddings = [None] * len(chunks)
+    labels = heads["deprels"]["labels"]
     t0 = time.time()
-    for i, out in run_tagger(sess, encs):
-        s, n = dev[i], len(dev[i].words)
-        pred = bio_spans(bio_viterbi(out["entity_logits"][:n], heads["entities"]["labels"]))
-        gold = bio_spans(s.entities)
-        for t in ENTITY_TYPES:
-            g = {x for x in gold if x[2] == t}
-            p = {x for x in pred if x[2] == t}
-            counts[t][0] += len(g & p)
-            counts[t][1] += len(p - g)
-            counts[t][2] += len(g - p)
-        upos = out["upos_logits"][:n].argmax(-1)
-        upos_ok += sum(heads["upos"]["labels"][u] == g for u, g in zip(upos, s.upos))
-        tree = mst_heads(out["arc_scores"][:n, : n + 1])
-        labels = heads["deprels"]["labels"]
-        for w, h in enumerate(tree):
-            if h == s.heads[w]:
-                uas += 1
-                las += labels[int(out["deprel_logits"][w, h].argmax())] == s.deprels[w]
-        n_words += n
-        embeddings[i] = out["sentence_embedding"]
+    for c, out in run_tagger(sess, encs):
+        offset = 0
+        for i in groups[c]:
+            s, n = dev[i], len(dev[i].words)
+            rows = slice(offset, offset + n)
+            pred = bio_spans(bio_viterbi(out["entity_logits"][rows], heads["entities"]["labels"]))
+            gold = bio_spans(s.entities)
+            for t in ENTITY_TYPES:
+                g = {x for x in gold if x[2] == t}
+                p = {x for x in pred if x[2] == t}
+                counts[t][0] += len(g & p)
+                counts[t][1] += len(p - g)
+                counts[t][2] += len(g - p)
+            upos = out["upos_logits"][rows].argmax(-1)
+            upos_ok += sum(heads["upos"]["labels"][u] == g for u, g in zip(upos, s.upos))
+            columns = [0] + list(range(offset + 1, offset + n + 1))  # ROOT, then this sentence's words
+            tree = mst_heads(out["arc_scores"][rows][:, columns])
+            for w, h in enumerate(tree):
+                if h == s.heads[w]:
+                    uas += 1
+                    las += labels[int(out["deprel_logits"][offset + w, columns[h]].argmax())] == s.deprels[w]
+            n_words += n
+            offset += n
+        embeddings[c] = out["sentence_embedding"]
     seconds = time.time() - t0
     micro = prf(*(sum(c[k] for c in counts.values()) for k in range(3)))
     return (
         {
             "model_file": model_file,
             "bytes": (folder / model_file).stat().st_size,
+            "context": context,
             "entities": {"micro": micro, **{t: prf(*c) for t, c in counts.items()}},
             "upos": 100 * upos_ok / n_words,
             "uas": 100 * uas / n_words,
             "las": 100 * las / n_words,
             "sentences": len(dev),
+            "sequences": len(chunks),
             "words": n_words,
             "seconds": seconds,
         },
@@ -157,13 +175,15 @@ def main() -> None:
     ap.add_argument("folder", type=Path)
     ap.add_argument("--model-file", default="model.onnx", help="graph inside FOLDER, or a path")
     ap.add_argument("--teacher", type=Path, help="reference all-MiniLM-L6-v2 ONNX, for embedding fidelity")
+    ap.add_argument("--context", type=int, default=0, help="pack document sentences into sequences of N wordpieces")
     ap.add_argument("--json", type=Path, help="also write the scores here")
     args = ap.parse_args()
-    scores, embeddings = evaluate_tagger(args.folder, args.model_file)
-    if args.teacher:
+    scores, embeddings = evaluate_tagger(args.folder, args.model_file, args.context)
+    if args.teacher and not args.context:
         scores["embedding_fidelity"] = embedding_fidelity(args.folder, args.model_file, args.teacher, embeddings)
     e = scores["entities"]
-    print(f"{args.folder / args.model_file}  ({scores['bytes'] / 1e6:.1f} MB)")
+    mode = f"documents packed into {args.context} wordpieces" if args.context else "one sentence a sequence"
+    print(f"{args.folder / args.model_file}  ({scores['bytes'] / 1e6:.1f} MB), {mode}")
     print(
         f"entities  micro P {e['micro']['precision']:.2f} R {e['micro']['recall']:.2f} F1 {e['micro']['f1']:.2f}   "
         + "  ".join(f"{t} {e[t]['f1']:.2f}" for t in ENTITY_TYPES)

@@ -36,7 +36,7 @@ WORD = re.compile(
   | https?://\S+[^\s.,;:!?'")\]]                    # URLs whole
   | \d+(?:[.,:/]\d+)*                               # numbers, times, dates
   | (?:[a-z]\.){2,}                                 # U.S., e.g.
-  | \w+(?:[-'’.]\w+)*                               # words, hyphenated words
+  | \w+(?:['’.]\w+)*                                # words (hyphens split off, as in EWT)
   | \S                                              # any other single character
     """
 )

@@ -26,18 +26,19 @@ import torch.nn.functional as F
 
 from common import (
     DATA, ENTITY_LABELS, UPOS_LABELS, WORK, Encoded, Sentence, bio_spans,
-    encode_words, load_tokenizer, noun_phrases, read_ewt, read_wnut,
+    encode_words, join_sentences, load_tokenizer, noun_phrases, pack_documents, read_ewt, read_wnut,
 )
 from encoder import Encoder, EncoderConfig, HeadConfig, Tagger, mean_pool
 from export_reference import base_weights
 
 MAX_TRAIN_WORDPIECES = 256
 class Example:
-    __slots__ = ("enc", "entities", "upos", "heads", "deprels", "n_words", "teacher")
+    __slots__ = ("enc", "entities", "upos", "heads", "deprels", "n_words", "owner", "teacher")
 
     def __init__(self, enc: Encoded, s: Sentence, deprel_ids: dict[str, int]):
         self.enc = enc
         self.n_words = len(s.words)
+        self.owner = s.extra.get("sentence_of_word") or [0] * len(s.words)
         self.entities = [ENTITY_LABELS.index(t) for t in s.entities] if s.entities else None
         self.upos = [UPOS_LABELS.index(u) for u in s.upos] if s.upos else None
         self.heads = list(s.heads) if s.heads else None
@@ -61,11 +62,22 @@ def collate(batch: list[Example]) -> dict[str, torch.Tensor]:
         "upos": pad([e.upos or [-100] * e.n_words for e in batch], -100),
         "heads": pad([e.heads or [-100] * e.n_words for e in batch], -100),
         "deprels": pad([e.deprels or [-100] * e.n_words for e in batch], -100),
-        "n_words": torch.tensor([e.n_words for e in batch]),
+        "head_ok": head_mask(batch),
     }
     if all(e.teacher is not None for e in batch):
         out["teacher"] = torch.stack([e.teacher for e in batch])
     return out
+
+
+def head_mask(batch: list[Example]) -> torch.Tensor:
+    """[b, w, w+1]: ROOT, or a word of the dependent's own sentence."""
+    width = max(e.n_words for e in batch)
+    ok = torch.zeros(len(batch), width, width + 1, dtype=torch.bool)
+    for k, e in enumerate(batch):
+        owner = torch.tensor(e.owner)
+        ok[k, : e.n_words, 0] = True
+        ok[k, : e.n_words, 1 : e.n_words + 1] = owner[:, None] == owner[None, :]
+    return ok
 
 
 def batches(examples: list, size: int, rng: random.Random) -> list[list]:
@@ -94,9 +106,7 @@ def teacher_embeddings(teacher: Encoder, encs: list[Encoded], size: int = 128) -
 def losses(model: Tagger, b: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     ent, upos, arcs, deprels, emb = model(b["input_ids"], b["attention_mask"], b["case_ids"], b["word_index"])
     n_w = arcs.shape[1]
-    # A word's head can be ROOT (0) or any real word of its sentence.
-    head_ok = torch.arange(n_w + 1)[None, None, :] <= b["n_words"][:, None, None]
-    arcs = arcs.masked_fill(~head_ok, -1e4)
+    arcs = arcs.masked_fill(~b["head_ok"], -1e4)
     out = {
         "entities": F.cross_entropy(ent.reshape(-1, ent.shape[-1]), b["entities"].reshape(-1), ignore_index=-100),
         "upos": F.cross_entropy(upos.reshape(-1, upos.shape[-1]), b["upos"].reshape(-1), ignore_index=-100),
@@ -122,6 +132,7 @@ def dev_scores(model: Tagger, dev: list[Example]) -> dict[str, float]:
         chunk = dev[k : k + 64]
         b = collate(chunk)
         ent, upos, arcs, deprels, emb = model(b["input_ids"], b["attention_mask"], b["case_ids"], b["word_index"])
+        arcs = arcs.masked_fill(~b["head_ok"], -1e4)
         for j, e in enumerate(chunk):
             n = e.n_words
             pred_ent = [ENTITY_LABELS[i] for i in ent[j, :n].argmax(-1).tolist()]
@@ -158,6 +169,11 @@ def main() -> None:
     ap.add_argument("--wnut", action="store_true", help="add WNUT-17 (mapped to PER/ORG/LOC) to the entity data")
     ap.add_argument("--distill-weight", type=float, default=10.0)
     ap.add_argument("--phrases-per-step", type=int, default=32)
+    ap.add_argument(
+        "--context", type=int, default=0,
+        help="pack consecutive sentences of a document into chunks of up to N wordpieces (random sizes each "
+        "epoch), as the engine packs documents; 0 = one sentence per sequence",
+    )
     ap.add_argument("--limit", type=int, default=0, help="use only the first N training sentences (smoke runs)")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=2)
@@ -187,8 +203,15 @@ def main() -> None:
                 out.append(Example(enc, s, deprel_ids))
         return out
 
-    train = examples(train_s)
-    dev = examples(dev_s)
+    def chunked(sentences, rng_or_none):
+        if not args.context:
+            return examples(sentences)
+        sizes = [len(tok.encode(s.words, is_pretokenized=True).ids) - 2 for s in sentences]
+        groups = pack_documents(sentences, sizes, args.context, rng_or_none)
+        return examples([join_sentences([sentences[i] for i in g]) for g in groups])
+
+    train = chunked(train_s, rng)
+    dev = chunked(dev_s, None)
     extra = examples(read_wnut(DATA / "wnut17" / "wnut17train.conll")) if args.wnut else []
     seen_phrases, phrases = set(), []
     for s in train_s:
@@ -208,6 +231,7 @@ def main() -> None:
     for group in (train, dev, extra):
         for e, t in zip(group, teacher_embeddings(teacher, [e.enc for e in group])):
             e.teacher = t
+    teacher_cache = {tuple(e.enc.input_ids): e.teacher for e in train}
     phrase_teacher = teacher_embeddings(teacher, phrases)
     print(f"teacher embeddings in {time.time() - t0:.0f}s")
 
@@ -217,7 +241,6 @@ def main() -> None:
         with_case=not args.no_case,
     )
     model.encoder.load_state_dict(teacher.state_dict(), strict=False)
-    del teacher
     encoder_params = [p for n, p in model.named_parameters() if n.startswith("encoder.") and "case_embeddings" not in n]
     head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.") or "case_embeddings" in n]
     opt = torch.optim.AdamW(
@@ -235,6 +258,14 @@ def main() -> None:
     model.train()
     for epoch in range(1, args.epochs + 1):
         t_epoch = time.time()
+        if args.context and epoch > 1:
+            # New random chunk sizes each epoch; teacher vectors for new chunks.
+            train = chunked(train_s, rng)
+            todo = [e for e in train if tuple(e.enc.input_ids) not in teacher_cache]
+            for e, t in zip(todo, teacher_embeddings(teacher, [e.enc for e in todo])):
+                teacher_cache[tuple(e.enc.input_ids)] = t
+            for e in train:
+                e.teacher = teacher_cache[tuple(e.enc.input_ids)]
         sums: dict[str, float] = {}
         since = 0
         for group in batches(train + extra, args.batch, rng):

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Train, export and evaluate one recipe variant into WORK/variants/NAME, for
+# the comparison tables of the model card. Usage:
+#   recipe/variant.sh NAME [train.py options...]
+set -euo pipefail
+cd "$(dirname "$0")"
+WORK=${EDGEMINE_WORK:-$(cd .. && pwd)/work}
+PY=${PY:-$WORK/venv/bin/python}
+NAME=$1; shift
+DIR=$WORK/variants/$NAME
+mkdir -p "$DIR"
+$PY train.py --out "$DIR" "$@" > "$DIR/train.log" 2>&1
+$PY export_tagger.py --checkpoint "$DIR/checkpoint.pt" --out "$DIR/folder" >> "$DIR/train.log" 2>&1
+$PY evaluate.py "$DIR/folder" --json "$DIR/dev.sentences.json" > "$DIR/eval.txt"
+$PY evaluate.py "$DIR/folder" --context 128 --json "$DIR/dev.context128.json" >> "$DIR/eval.txt"
+cat "$DIR/eval.txt"
