@@ -35,5 +35,6 @@ $PY evaluate.py "$OUT" --teacher "$WORK/reference/model.onnx" --json "$WORK/tagg
 $PY evaluate.py "$OUT" --model-file "$WORK/tagger/model.fp32.onnx" --json "$WORK/tagger/dev.fp32.json"
 step "model card"
 $PY model_card.py "$OUT" --train "$WORK/tagger/train.json" --scores "$WORK/tagger/dev.stored.json" \
-  --fp32-scores "$WORK/tagger/dev.fp32.json" --reference "$WORK/reference/equivalence.json"
+  --fp32-scores "$WORK/tagger/dev.fp32.json" --reference "$WORK/reference/equivalence.json" \
+  --variants "$WORK/variants"
 step "done"

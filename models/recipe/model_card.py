@@ -35,6 +35,44 @@ def row(name: str, s: dict) -> str:
     )
 
 
+def variant_table(root: Path) -> list[str]:
+    """One row per variant trained by variant.sh (shipped int8 graph, dev)."""
+    rows = []
+    for d in sorted(p for p in root.iterdir() if (p / "dev.sentences.json").exists()):
+        targs = json.loads((d / "train.json").read_text())["args"]
+        minutes = json.loads((d / "train.json").read_text())["minutes"]
+        for mode in ("sentences", "context128"):
+            f = d / f"dev.{mode}.json"
+            if not f.exists():
+                continue
+            s = json.loads(f.read_text())
+            e = s["entities"]["micro"]
+            options = " ".join(
+                f"--{k.replace('_', '-')}" + ("" if isinstance(v, bool) else f" {v}")
+                for k, v in targs.items()
+                if k in ("epochs", "no_case", "wnut", "context", "distill_weight", "phrases_per_step")
+                and v not in (False, None)
+            )
+            rows.append(
+                f"| {d.name} | `{options}` | {mode} | {e['precision']:.2f} | {e['recall']:.2f} | **{e['f1']:.2f}** | "
+                f"{s['upos']:.2f} | {s['uas']:.2f} | {s['las']:.2f} | {minutes:.0f} |"
+            )
+    if not rows:
+        return []
+    return [
+        "## Recipe variants",
+        "",
+        "Shorter runs (same seed and schedule shape) that isolate one choice each; every row is the int8-stored "
+        "graph scored by `evaluate.py` (\"sentences\": one sentence a sequence; \"context128\": a document's "
+        "sentences packed into sequences of up to 128 wordpieces). Reproduce with `models/recipe/variant.sh NAME OPTIONS`.",
+        "",
+        "| variant | train.py options | dev input | P | R | F1 | UPOS | UAS | LAS | train min |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+    ]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder", type=Path)
@@ -42,6 +80,7 @@ def main() -> None:
     ap.add_argument("--scores", type=Path, required=True, help="evaluate.py --json of the shipped (stored) graph")
     ap.add_argument("--fp32-scores", type=Path, required=True, help="evaluate.py --json of the fp32 graph")
     ap.add_argument("--reference", type=Path, required=True, help="export_reference.py's equivalence.json")
+    ap.add_argument("--variants", type=Path, help="WORK/variants: add the table of recipe variants (variant.sh)")
     args = ap.parse_args()
 
     manifest = json.loads((args.folder / "edgemine.json").read_text())
@@ -68,9 +107,12 @@ def main() -> None:
         "|---|---|---|",
     ]
     for task, h in manifest["heads"].items():
-        labels = ", ".join(h["labels"]) if "labels" in h and len(h["labels"]) <= 17 else (
-            f"{len(h['labels'])} UD relations (with subtypes)" if "labels" in h else f"{h['shape'][-1]}-d unit vector"
-        )
+        if "labels" in h:
+            labels = ", ".join(h["labels"]) if len(h["labels"]) <= 17 else f"{len(h['labels'])} UD relations (with subtypes)"
+        elif task == "arcs":
+            labels = "a score for each candidate head: ROOT, then each word"
+        else:
+            labels = f"{h['shape'][-1]}-d unit vector"
         lines.append(f"| {task} | `{h['output']}` {h['shape']} | {labels} |")
     lines += [
         "",
@@ -100,6 +142,8 @@ def main() -> None:
             f"dev noun phrases {fid['noun_phrases']['mean_cosine']:.4f} (n = {fid['noun_phrases']['n']}).",
             "",
         ]
+    if args.variants and args.variants.is_dir():
+        lines += variant_table(args.variants)
     lines += [
         "## Reference export",
         "",

@@ -110,9 +110,10 @@ def test_tags_an_unambiguous_sentence(manifest, session, tokenizer):
     heads = mst_heads(out["arc_scores"])
     assert is_tree(heads)
     assert heads[2] == 0  # "met" is the root
-    assert heads[1] == 3  # "Merkel" attaches to "met"
+    assert heads[0] == 3 and heads[1] == 1  # UD: "Angela" is the subject of "met", "Merkel" is flat on "Angela"
     labels = manifest["heads"]["deprels"]["labels"]
-    assert labels[int(out["deprel_logits"][1, heads[1]].argmax())] == "nsubj"
+    assert labels[int(out["deprel_logits"][0, heads[0]].argmax())] == "nsubj"
+    assert labels[int(out["deprel_logits"][1, heads[1]].argmax())] == "flat"
 
 
 def test_capitalization_is_seen(session, tokenizer):
