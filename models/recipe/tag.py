@@ -32,6 +32,7 @@ WORD = re.compile(
     r"""(?ix)
     (?:n't|'s|'re|'ve|'ll|'d|'m)(?![a-z])          # clitics as their own words
   | [a-z]+(?=n't\b)                                 # "do" of "don't"
+  | \w+(?=['’](?:s|re|ve|ll|d|m)\b)                 # "John" of "John's"
   | (?:mr|mrs|ms|dr|prof|st|jr|sr|vs|etc|inc|ltd|corp)\.   # abbreviations keep their period
   | https?://\S+[^\s.,;:!?'")\]]                    # URLs whole
   | \d+(?:[.,:/]\d+)*                               # numbers, times, dates
