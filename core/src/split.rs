@@ -57,20 +57,19 @@ mod tests {
 
     #[test]
     fn abbreviations_initials_and_decimals_do_not_break() {
-        assert_eq!(texts("Dr. Anna Keller met J. Smith at 3.5 p.m. today. It rained! Did it?"), [
-            "Dr. Anna Keller met J. Smith at 3.5 p.m. today.",
-            "It rained!",
-            "Did it?"
-        ]);
+        assert_eq!(
+            texts("Dr. Anna Keller met J. Smith at 3.5 p.m. today. It rained! Did it?"),
+            ["Dr. Anna Keller met J. Smith at 3.5 p.m. today.", "It rained!", "Did it?"]
+        );
         assert_eq!(texts("Costs were approx. 48,500 euros. Fine."), ["Costs were approx. 48,500 euros.", "Fine."]);
     }
 
     #[test]
     fn line_breaks_end_sentences() {
-        assert_eq!(texts("Field report, Hamburg plant\n\nDr. Keller inspected it"), [
-            "Field report, Hamburg plant",
-            "Dr. Keller inspected it"
-        ]);
+        assert_eq!(
+            texts("Field report, Hamburg plant\n\nDr. Keller inspected it"),
+            ["Field report, Hamburg plant", "Dr. Keller inspected it"]
+        );
         assert_eq!(texts("Contact: Dr.\nKeller"), ["Contact: Dr.", "Keller"]);
     }
 

@@ -133,7 +133,7 @@ fn split_token(text: &str, start: usize, end: usize, sentence_end: bool, out: &m
         if is_word_char(c) {
             break;
         }
-        if c == '.' && !(sentence_end && hi == graphemes.len()) && keeps_period(&text[graphemes[lo].0..g_end(hi)]) {
+        if c == '.' && !(sentence_end && hi == graphemes.len()) && is_abbreviation(&text[graphemes[lo].0..g_end(hi)]) {
             break;
         }
         if is_apostrophe(c) && hi - 1 > lo && ends_plural_possessive(&text[graphemes[lo].0..graphemes[hi - 1].0]) {
@@ -164,7 +164,7 @@ fn split_core(text: &str, start: usize, end: usize, out: &mut Vec<Range<usize>>)
         out.push(start + cut..end);
         return;
     }
-    if is_number(core) || (core.ends_with('.') && keeps_period(core)) {
+    if is_number(core) || (core.ends_with('.') && is_abbreviation(core)) {
         out.push(start..end);
         return;
     }
@@ -209,7 +209,8 @@ fn split_core(text: &str, start: usize, end: usize, out: &mut Vec<Range<usize>>)
 /// Byte position inside `core` where a clitic starts, if it ends in one
 /// after a letter ("John's", "don't"; not "'s" alone).
 fn clitic_cut(core: &str) -> Option<usize> {
-    let normalized: String = core.chars().map(|c| if c == '\u{2019}' { '\'' } else { c.to_ascii_lowercase() }).collect();
+    let normalized: String =
+        core.chars().map(|c| if c == '\u{2019}' { '\'' } else { c.to_ascii_lowercase() }).collect();
     if normalized == "cannot" {
         return Some(3);
     }
@@ -231,14 +232,9 @@ fn ends_plural_possessive(word: &str) -> bool {
     word.chars().count() > 1 && word.ends_with(['s', 'S']) && word.chars().all(char::is_alphabetic)
 }
 
-/// Is `word` (with its final period) an abbreviation or an initial?
-/// ("Dr.", "U.S.", "e.g.", "J.")
+/// Is `word` (with its final period) an abbreviation or an initial, so that
+/// it keeps the period? ("Dr.", "U.S.", "e.g.", "J.")
 pub(crate) fn is_abbreviation(word: &str) -> bool {
-    keeps_period(word)
-}
-
-/// Does this word keep its final period? ("Dr.", "U.S.", "e.g.", "J.")
-fn keeps_period(word: &str) -> bool {
     let Some(stem) = word.strip_suffix('.') else { return false };
     if stem.is_empty() {
         return false;
@@ -309,34 +305,32 @@ mod tests {
 
     #[test]
     fn abbreviations_numbers_and_addresses_stay_whole() {
-        assert_eq!(texts("Dr. Keller met Mr. O'Brien in the U.S. today."), [
-            "Dr.", "Keller", "met", "Mr.", "O'Brien", "in", "the", "U.S.", "today", "."
-        ]);
-        assert_eq!(texts("It costs $48,500.00 (approx. 3.5%)"), [
-            "It", "costs", "$", "48,500.00", "(", "approx.", "3.5", "%", ")"
-        ]);
-        assert_eq!(texts("Mail bob@example.com or see https://example.com/a?b=1."), [
-            "Mail",
-            "bob@example.com",
-            "or",
-            "see",
-            "https://example.com/a?b=1",
-            "."
-        ]);
+        assert_eq!(
+            texts("Dr. Keller met Mr. O'Brien in the U.S. today."),
+            ["Dr.", "Keller", "met", "Mr.", "O'Brien", "in", "the", "U.S.", "today", "."]
+        );
+        assert_eq!(
+            texts("It costs $48,500.00 (approx. 3.5%)"),
+            ["It", "costs", "$", "48,500.00", "(", "approx.", "3.5", "%", ")"]
+        );
+        assert_eq!(
+            texts("Mail bob@example.com or see https://example.com/a?b=1."),
+            ["Mail", "bob@example.com", "or", "see", "https://example.com/a?b=1", "."]
+        );
         assert_eq!(texts("join #audiobooks @bob"), ["join", "#audiobooks", "@bob"]);
     }
 
     #[test]
     fn hyphens_and_runs() {
         assert_eq!(texts("a well-known e-mail..."), ["a", "well", "-", "known", "e-mail", "..."]);
-        assert_eq!(texts("non-human co-workers :) call 410-468-3499"), [
-            "non-human",
-            "co-workers",
-            ":)",
-            "call",
-            "410-468-3499"
-        ]);
-        assert_eq!(texts("<bob@example.com> moved to the U.S."), ["<", "bob@example.com", ">", "moved", "to", "the", "U.S", "."]);
+        assert_eq!(
+            texts("non-human co-workers :) call 410-468-3499"),
+            ["non-human", "co-workers", ":)", "call", "410-468-3499"]
+        );
+        assert_eq!(
+            texts("<bob@example.com> moved to the U.S."),
+            ["<", "bob@example.com", ">", "moved", "to", "the", "U.S", "."]
+        );
         assert_eq!(texts("Wow!! \"Really?\""), ["Wow", "!!", "\"", "Really", "?", "\""]);
         assert_eq!(texts("AT&T and/or 10:30"), ["AT&T", "and", "/", "or", "10:30"]);
     }

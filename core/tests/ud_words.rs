@@ -67,7 +67,8 @@ fn words_match_ewt_dev() {
     assert!(sentences.len() > 1900, "read only {} sentences", sentences.len());
     let (mut tp, mut n_pred, mut n_gold, mut exact) = (0usize, 0usize, 0usize, 0usize);
     for (text, gold) in &sentences {
-        let pred: HashSet<(usize, usize)> = edgemine::words::words(text).into_iter().map(|r| (r.start, r.end)).collect();
+        let pred: HashSet<(usize, usize)> =
+            edgemine::words::words(text).into_iter().map(|r| (r.start, r.end)).collect();
         let gold: HashSet<(usize, usize)> = gold.iter().copied().collect();
         tp += pred.intersection(&gold).count();
         n_pred += pred.len();

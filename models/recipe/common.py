@@ -226,15 +226,13 @@ def join_sentences(sentences: list[Sentence]) -> Sentence:
     stays ROOT); extra["sentence_of_word"] says which sentence each word is
     from, so arcs can be kept inside their sentence."""
     if len(sentences) == 1:
-        one = sentences[0]
-        one.extra.setdefault("sentence_of_word", [0] * len(one.words))
-        return one
+        return sentences[0]
     words, ents, upos, heads, deprels, owner = [], [], [], [], [], []
     for k, s in enumerate(sentences):
         offset = len(words)
         words += s.words
         owner += [k] * len(s.words)
-        ents += s.entities if s.entities is not None else ["O"] * len(s.words)
+        ents += s.entities or []
         if s.heads is not None:
             upos += s.upos
             heads += [h + offset if h else 0 for h in s.heads]
@@ -248,8 +246,13 @@ def join_sentences(sentences: list[Sentence]) -> Sentence:
         upos=upos if labelled else None,
         heads=heads if labelled else None,
         deprels=deprels if labelled else None,
-        extra={"sentence_of_word": owner, "parts": sentences},
+        extra={"sentence_of_word": owner},
     )
+
+
+def wordpiece_counts(tok, sentences: list[Sentence]) -> list[int]:
+    """Wordpieces of each sentence, without [CLS] and [SEP]."""
+    return [len(tok.encode(s.words, is_pretokenized=True).ids) - 2 for s in sentences]
 
 
 def pack_documents(sentences: list[Sentence], wordpieces: list[int], budget: int, rng=None) -> list[list[int]]:

@@ -22,6 +22,7 @@ import onnxruntime as ort
 
 from common import (
     ENTITY_TYPES, bio_spans, encode_words, join_sentences, load_tokenizer, noun_phrases, pack_documents, read_ewt,
+    wordpiece_counts,
 )
 from decode import bio_viterbi, mst_heads
 
@@ -73,8 +74,7 @@ def evaluate_tagger(folder: Path, model_file: str, context: int = 0) -> tuple[di
     sess = session(folder / model_file)
     dev = read_ewt("dev")
     if context:
-        sizes = [len(tok.encode(s.words, is_pretokenized=True).ids) - 2 for s in dev]
-        groups = pack_documents(dev, sizes, context)
+        groups = pack_documents(dev, wordpiece_counts(tok, dev), context)
     else:
         groups = [[i] for i in range(len(dev))]
     chunks = [join_sentences([dev[i] for i in g]) for g in groups]

@@ -39,8 +39,8 @@ def variant_table(root: Path) -> list[str]:
     """One row per variant trained by variant.sh (shipped int8 graph, dev)."""
     rows = []
     for d in sorted(p for p in root.iterdir() if (p / "dev.sentences.json").exists()):
-        targs = json.loads((d / "train.json").read_text())["args"]
-        minutes = json.loads((d / "train.json").read_text())["minutes"]
+        record = json.loads((d / "train.json").read_text())
+        targs, minutes = record["args"], record["minutes"]
         for mode in ("sentences", "context128"):
             f = d / f"dev.{mode}.json"
             if not f.exists():

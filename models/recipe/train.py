@@ -27,11 +27,14 @@ import torch.nn.functional as F
 from common import (
     DATA, ENTITY_LABELS, UPOS_LABELS, WORK, Encoded, Sentence, bio_spans,
     encode_words, join_sentences, load_tokenizer, noun_phrases, pack_documents, read_ewt, read_wnut,
+    wordpiece_counts,
 )
 from encoder import Encoder, EncoderConfig, HeadConfig, Tagger, mean_pool
 from export_reference import base_weights
 
 MAX_TRAIN_WORDPIECES = 256
+
+
 class Example:
     __slots__ = ("enc", "entities", "upos", "heads", "deprels", "n_words", "owner", "teacher")
 
@@ -203,15 +206,15 @@ def main() -> None:
                 out.append(Example(enc, s, deprel_ids))
         return out
 
-    def chunked(sentences, rng_or_none):
+    def chunked(sentences, sizes, rng_or_none):
         if not args.context:
             return examples(sentences)
-        sizes = [len(tok.encode(s.words, is_pretokenized=True).ids) - 2 for s in sentences]
         groups = pack_documents(sentences, sizes, args.context, rng_or_none)
         return examples([join_sentences([sentences[i] for i in g]) for g in groups])
 
-    train = chunked(train_s, rng)
-    dev = chunked(dev_s, None)
+    train_sizes = wordpiece_counts(tok, train_s) if args.context else []
+    train = chunked(train_s, train_sizes, rng)
+    dev = chunked(dev_s, wordpiece_counts(tok, dev_s) if args.context else [], None)
     extra = examples(read_wnut(DATA / "wnut17" / "wnut17train.conll")) if args.wnut else []
     seen_phrases, phrases = set(), []
     for s in train_s:
@@ -260,7 +263,7 @@ def main() -> None:
         t_epoch = time.time()
         if args.context and epoch > 1:
             # New random chunk sizes each epoch; teacher vectors for new chunks.
-            train = chunked(train_s, rng)
+            train = chunked(train_s, train_sizes, rng)
             todo = [e for e in train if tuple(e.enc.input_ids) not in teacher_cache]
             for e, t in zip(todo, teacher_embeddings(teacher, [e.enc for e in todo])):
                 teacher_cache[tuple(e.enc.input_ids)] = t
