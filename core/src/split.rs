@@ -1,6 +1,13 @@
 //! Split: a document into sentences, and sentences into chunks that fit the
 //! model's wordpiece budget.
 //!
+//! Chunks are runs of words (see [`chunks`]): by default one sentence per
+//! chunk, as the default models were trained; optionally several whole
+//! sentences packed up to the budget. A sentence longer than the budget is
+//! cut at word boundaries into overlapping windows, and every word is owned
+//! by exactly one chunk (the one where it sits farthest from a cut), so that
+//! results never repeat and never miss a word.
+//!
 //! Sentences come from Unicode sentence boundaries (UAX #29, via
 //! `unicode-segmentation`), corrected where UAX #29 is naive for English:
 //! no break after an abbreviation or an initial ("Dr. Keller", "J. Smith",
@@ -47,9 +54,132 @@ fn ends_with_abbreviation(sentence: &str) -> bool {
     last.ends_with('.') && !last.ends_with("..") && is_abbreviation(last)
 }
 
+/// A run of words the model reads as one sequence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    /// The words the model reads (indices into the document's words).
+    pub words: Range<usize>,
+    /// The words whose results come from this chunk. Over all chunks of a
+    /// document the owned ranges are disjoint, in order, and cover every word.
+    pub owned: Range<usize>,
+}
+
+/// How words are grouped into chunks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkLimits {
+    /// Most wordpieces in a chunk, special tokens not counted.
+    pub wordpieces: usize,
+    /// Wordpieces two windows of a cut sentence share, so that no word is
+    /// read at the very edge of its window. Must be below half the budget.
+    pub overlap: usize,
+    /// Pack consecutive whole sentences into one chunk while they fit.
+    pub pack_sentences: bool,
+}
+
+/// Chunks over a document whose sentences are `sentences` (ranges of word
+/// indices, in order, covering the words) and whose word `i` has
+/// `wordpieces[i]` wordpieces. A single word longer than the whole budget
+/// gets a chunk of its own (the engine feeds its first wordpieces; the word
+/// and its span stay whole).
+pub fn chunks(sentences: &[Range<usize>], wordpieces: &[usize], limits: ChunkLimits) -> Vec<Chunk> {
+    let budget = limits.wordpieces.max(1);
+    let cost = |w: usize| wordpieces[w].min(budget);
+    let mut out: Vec<Chunk> = Vec::new();
+    let mut packed_cost = 0;
+    for sentence in sentences {
+        let total: usize = sentence.clone().map(cost).sum();
+        if total <= budget {
+            match out.last_mut() {
+                Some(last)
+                    if limits.pack_sentences
+                        && last.words == last.owned
+                        && last.words.end == sentence.start
+                        && packed_cost + total <= budget =>
+                {
+                    last.words.end = sentence.end;
+                    last.owned.end = sentence.end;
+                    packed_cost += total;
+                }
+                _ => {
+                    out.push(Chunk { words: sentence.clone(), owned: sentence.clone() });
+                    packed_cost = total;
+                }
+            }
+            continue;
+        }
+        // Cut into windows that share about `overlap` wordpieces.
+        let overlap = limits.overlap.min(budget.saturating_sub(1) / 2);
+        let first_window = out.len();
+        let mut start = sentence.start;
+        loop {
+            let mut end = start;
+            let mut used = 0;
+            while end < sentence.end && used + cost(end) <= budget {
+                used += cost(end);
+                end += 1;
+            }
+            end = end.max(start + 1);
+            out.push(Chunk { words: start..end, owned: start..end });
+            if end == sentence.end {
+                break;
+            }
+            let mut next = end;
+            let mut shared = 0;
+            while next > start + 1 && shared + cost(next - 1) <= overlap {
+                next -= 1;
+                shared += cost(next);
+            }
+            start = next;
+        }
+        // Owned ranges meet in the middle of each overlap.
+        for k in first_window + 1..out.len() {
+            let cut = (out[k].words.start + out[k - 1].words.end).div_ceil(2);
+            out[k - 1].owned.end = cut;
+            out[k].owned.start = cut;
+        }
+        packed_cost = budget;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn limits(wordpieces: usize, overlap: usize, pack_sentences: bool) -> ChunkLimits {
+        ChunkLimits { wordpieces, overlap, pack_sentences }
+    }
+
+    #[test]
+    fn short_sentences_are_one_chunk_each_or_packed() {
+        let sentences = [0..3, 3..5, 5..9];
+        let pieces = [1; 9];
+        let one = chunks(&sentences, &pieces, limits(10, 2, false));
+        assert_eq!(one.iter().map(|c| c.words.clone()).collect::<Vec<_>>(), [0..3, 3..5, 5..9]);
+        let packed = chunks(&sentences, &pieces, limits(6, 2, true));
+        assert_eq!(packed.iter().map(|c| c.words.clone()).collect::<Vec<_>>(), [0..5, 5..9]);
+        assert!(packed.iter().all(|c| c.words == c.owned));
+    }
+
+    #[test]
+    fn long_sentences_are_cut_into_overlapping_windows() {
+        // 20 words of 1 wordpiece, budget 8, overlap 2.
+        let c = chunks(&[0..20], &[1; 20], limits(8, 2, false));
+        assert!(c.len() >= 3);
+        for pair in c.windows(2) {
+            assert!(pair[1].words.start < pair[0].words.end, "windows overlap: {c:?}");
+            assert_eq!(pair[0].owned.end, pair[1].owned.start);
+        }
+        assert_eq!(c[0].owned.start, 0);
+        assert_eq!(c.last().map(|x| x.owned.end), Some(20));
+        assert!(c.iter().all(|x| x.words.len() <= 8));
+    }
+
+    #[test]
+    fn a_word_longer_than_the_budget_gets_its_own_chunk() {
+        let c = chunks(&[0..3], &[2, 50, 2], limits(8, 2, false));
+        assert_eq!(c.iter().map(|x| x.owned.clone()).collect::<Vec<_>>(), [0..1, 1..2, 2..3]);
+    }
 
     fn texts(text: &str) -> Vec<&str> {
         sentences(text).into_iter().map(|r| &text[r]).collect()

@@ -73,6 +73,20 @@ def variant_table(root: Path) -> list[str]:
     ]
 
 
+def write_evaluation(folder: Path, stored: dict) -> None:
+    """Record the shipped file's dev scores in its manifest, where the engine's
+    tests read the numbers they must reproduce."""
+    path = folder / "edgemine.json"
+    manifest = json.loads(path.read_text())
+    ent = stored["entities"]["micro"]
+    manifest["evaluation"] = {
+        "command": "python models/recipe/evaluate.py models/minilm-tagger",
+        "uner_ewt_dev": {"entity_precision": round(ent["precision"], 2), "entity_recall": round(ent["recall"], 2), "entity_f1": round(ent["f1"], 2)},
+        "ud_ewt_dev": {k: round(stored[k], 2) for k in ("upos", "uas", "las")},
+    }
+    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder", type=Path)
@@ -83,6 +97,7 @@ def main() -> None:
     ap.add_argument("--variants", type=Path, help="WORK/variants: add the table of recipe variants (variant.sh)")
     args = ap.parse_args()
 
+    write_evaluation(args.folder, json.loads(args.scores.read_text()))
     manifest = json.loads((args.folder / "edgemine.json").read_text())
     train = json.loads(args.train.read_text())
     stored = json.loads(args.scores.read_text())

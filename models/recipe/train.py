@@ -170,6 +170,7 @@ def main() -> None:
     ap.add_argument("--head-lr", type=float, default=1e-3)
     ap.add_argument("--no-case", action="store_true", help="train without the case embedding")
     ap.add_argument("--wnut", action="store_true", help="add WNUT-17 (mapped to PER/ORG/LOC) to the entity data")
+    ap.add_argument("--entity-weight", type=float, default=1.0, help="weight of the entity loss against the others")
     ap.add_argument("--distill-weight", type=float, default=10.0)
     ap.add_argument("--phrases-per-step", type=int, default=32)
     ap.add_argument(
@@ -273,7 +274,8 @@ def main() -> None:
         since = 0
         for group in batches(train + extra, args.batch, rng):
             parts = losses(model, collate(group))
-            loss = sum(parts[k] * (args.distill_weight if k == "sentence_distill" else 1.0) for k in parts)
+            weights = {"sentence_distill": args.distill_weight, "entities": args.entity_weight}
+            loss = sum(parts[k] * weights.get(k, 1.0) for k in parts)
             if args.phrases_per_step:
                 pick = rng.sample(range(len(phrases)), args.phrases_per_step)
                 ids = pad([phrases[i].input_ids for i in pick], 0)

@@ -1,0 +1,241 @@
+//! `edgemine`: entities and parses with exact offsets, from the command line.
+//!
+//! Exit codes: 0 all documents done; 1 some documents failed (each failure
+//! is reported, the others are written); 2 bad command line; 3 the model
+//! could not be loaded; 4 an input or output could not be read or written.
+
+mod input;
+mod output;
+
+use std::io::{BufWriter, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use edgemine::{Aggregation, Engine, EngineConfig, OffsetUnit, Options, Task};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use input::InputMode;
+use output::{Format, Writer};
+
+#[derive(Parser)]
+#[command(
+    name = "edgemine",
+    version,
+    about = "Entities, parts of speech and dependency parses with exact offsets, on small CPUs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Extract from text files (or stdin) and write one result per document.
+    Extract(ExtractArgs),
+    /// Show the loaded model: name, folder, where it was found, tasks, threads.
+    Models(ModelArgs),
+}
+
+#[derive(clap::Args)]
+struct ModelArgs {
+    /// Model folder (default: the shipped default models; see EDGEMINE_MODELS).
+    #[arg(long, value_name = "DIR")]
+    model: Option<PathBuf>,
+    /// Worker threads (default: the CPUs this process may use).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Print as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct ExtractArgs {
+    /// Input files; none or `-` reads stdin.
+    #[arg(value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// How input splits into documents: the whole file, each line, or each line a JSON object {"id", "text"}.
+    #[arg(long, value_enum, default_value = "text")]
+    input: InputMode,
+    /// Output format: pretty JSON, one JSON object per line, or CoNLL-U.
+    #[arg(long, value_enum, default_value = "json")]
+    format: Format,
+    /// Comma-separated tasks: entities, parse, keyphrases, triples (default: all the model provides).
+    #[arg(long, value_delimiter = ',', value_parser = parse_task)]
+    tasks: Option<Vec<Task>>,
+    /// Unit of every start/end: UTF-8 bytes, code points, or UTF-16 units.
+    #[arg(long, value_enum, default_value = "char")]
+    offsets: Offsets,
+    /// The text is already tokenized: whitespace separates the words.
+    #[arg(long)]
+    pretokenized: bool,
+    /// Worker threads (default: the CPUs this process may use).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Model folder (default: the shipped default models; see EDGEMINE_MODELS).
+    #[arg(long, value_name = "DIR")]
+    model: Option<PathBuf>,
+    /// Largest document accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Options::default().max_document_bytes)]
+    max_bytes: usize,
+    /// How wordpiece scores pool into words, for models that score wordpieces.
+    #[arg(long, value_enum, default_value = "first")]
+    aggregation: AggregationArg,
+    /// Most wordpieces per chunk (default: the model's maximum).
+    #[arg(long, value_name = "N")]
+    chunk_wordpieces: Option<usize>,
+    /// Pack several sentences into one chunk.
+    #[arg(long)]
+    pack_sentences: bool,
+    /// Documents handed to the engine at a time.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    batch_docs: usize,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Offsets {
+    Utf8,
+    Char,
+    Utf16,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AggregationArg {
+    First,
+    Average,
+    Max,
+}
+
+fn parse_task(s: &str) -> Result<Task, String> {
+    s.trim().parse().map_err(|e: edgemine::Error| e.to_string())
+}
+
+const EXIT_DOCUMENTS_FAILED: u8 = 1;
+const EXIT_MODEL: u8 = 3;
+const EXIT_IO: u8 = 4;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Models(args) => models(args),
+        Command::Extract(args) => extract(args),
+    }
+}
+
+fn load(model: Option<PathBuf>, threads: Option<usize>) -> Result<Engine, ExitCode> {
+    Engine::with_config(EngineConfig { model_dir: model, threads }).map_err(|e| {
+        eprintln!("edgemine: {e}");
+        ExitCode::from(EXIT_MODEL)
+    })
+}
+
+fn models(args: ModelArgs) -> ExitCode {
+    let engine = match load(args.model, args.threads) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let info = engine.info();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&info).unwrap_or_default());
+    } else {
+        let tasks: Vec<&str> = info.tasks.iter().map(|t| t.as_str()).collect();
+        println!("model     {} {}", info.name, info.version);
+        println!("folder    {} (found: {}; manifest: {})", info.dir.display(), info.source, info.manifest);
+        println!("tasks     {}", tasks.join(", "));
+        println!("entities  {}", info.entity_labels.join(" "));
+        println!("max len   {} wordpieces", info.max_wordpieces);
+        println!("threads   {}", info.threads);
+        println!("loaded in {} ms", info.load_ms);
+    }
+    ExitCode::SUCCESS
+}
+
+fn extract(args: ExtractArgs) -> ExitCode {
+    let engine = match load(args.model.clone(), args.threads) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let options = Options {
+        tasks: args.tasks.clone(),
+        // CoNLL-U carries no offsets and slices the text by bytes.
+        offsets: match args.offsets {
+            _ if args.format == Format::Conllu => OffsetUnit::Utf8,
+            Offsets::Utf8 => OffsetUnit::Utf8,
+            Offsets::Char => OffsetUnit::Char,
+            Offsets::Utf16 => OffsetUnit::Utf16,
+        },
+        pretokenized: args.pretokenized,
+        aggregation: match args.aggregation {
+            AggregationArg::First => Aggregation::First,
+            AggregationArg::Average => Aggregation::Average,
+            AggregationArg::Max => Aggregation::Max,
+        },
+        max_document_bytes: args.max_bytes,
+        chunk_wordpieces: args.chunk_wordpieces,
+        pack_sentences: args.pack_sentences,
+        ..Options::default()
+    };
+    let documents = match input::read_all(&args.files, args.input) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("edgemine: {e}");
+            return ExitCode::from(EXIT_IO);
+        }
+    };
+    let progress = (documents.len() > 1 && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(documents.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} documents {per_sec} eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let stdout = std::io::stdout().lock();
+    let mut writer = Writer::new(BufWriter::new(stdout), args.format, documents.len(), args.input == InputMode::Text);
+    let mut failed = 0usize;
+    for group in documents.chunks(args.batch_docs.max(1)) {
+        let texts: Vec<&str> = group.iter().map(|d| d.text.as_deref().unwrap_or("")).collect();
+        let results = engine.extract_batch_with(&texts, &options);
+        for (doc, result) in group.iter().zip(results) {
+            let result = match &doc.text {
+                Err(e) => Err(e.clone()),
+                Ok(_) => result.map_err(|e| e.to_string()),
+            };
+            if let Err(message) = &result {
+                failed += 1;
+                let line = format!("edgemine: document {}: {message}", doc.name());
+                match &progress {
+                    Some(bar) => bar.println(line),
+                    None => eprintln!("{line}"),
+                }
+            }
+            if let Err(e) = writer.write(doc, &result) {
+                return output_failed(e);
+            }
+        }
+        if let Some(bar) = &progress {
+            bar.inc(group.len() as u64);
+        }
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    if let Err(e) = writer.finish() {
+        return output_failed(e);
+    }
+    if failed > 0 {
+        eprintln!("edgemine: {failed} of {} documents failed", documents.len());
+        return ExitCode::from(EXIT_DOCUMENTS_FAILED);
+    }
+    ExitCode::SUCCESS
+}
+
+/// A reader that went away (`edgemine extract … | head`) is a normal end.
+fn output_failed(e: std::io::Error) -> ExitCode {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("edgemine: cannot write the output: {e}");
+    ExitCode::from(EXIT_IO)
+}

@@ -1,0 +1,110 @@
+//! The command line as users script it: formats, ids, exit codes, errors.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn edgemine(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_edgemine"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run edgemine");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+fn sample() -> String {
+    format!("{}/../samples/sample.txt", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn extract_a_sample_file_as_json() {
+    let out = edgemine(&["extract", &sample()], "");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let x: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(x["offsets"], "char");
+    let entities = x["entities"].as_array().expect("entities");
+    assert!(entities.iter().any(|e| e["text"] == "Anna Keller" && e["label"] == "PER"), "{entities:?}");
+    let text: Vec<char> = std::fs::read_to_string(sample()).expect("sample").chars().collect();
+    for e in entities {
+        let (s, t) = (e["start"].as_u64().expect("start") as usize, e["end"].as_u64().expect("end") as usize);
+        assert_eq!(text[s..t].iter().collect::<String>(), e["text"].as_str().expect("text"));
+    }
+    assert!(x["words"].as_array().is_some_and(|w| !w.is_empty()), "parse runs by default");
+}
+
+#[test]
+fn jsonl_keeps_ids_and_a_bad_line_fails_alone() {
+    let input = "{\"id\": \"a\", \"text\": \"Anna Keller lives in Berlin.\"}\nnot json\n\n{\"id\": 7, \"text\": \"   \"}\n{\"text\": \"Siemens is in Munich.\"}\n";
+    let out = edgemine(&["extract", "--input", "jsonl", "--format", "jsonl", "--tasks", "entities"], input);
+    assert_eq!(out.status.code(), Some(1), "some documents failed");
+    let records: Vec<Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    assert_eq!(records.len(), 4, "one record per non-blank line");
+    assert_eq!(records[0]["id"], "a");
+    assert!(records[0]["entities"].as_array().is_some_and(|e| !e.is_empty()));
+    assert_eq!(records[1]["id"], "stdin:2");
+    assert!(records[1]["error"].as_str().is_some_and(|m| m.contains("JSON")));
+    assert_eq!(records[2]["id"], 7);
+    assert!(records[2]["error"].as_str().is_some_and(|m| m.contains("empty")));
+    assert_eq!(records[3]["id"], "stdin:5");
+    assert!(records[3]["entities"].is_array() && records[3].get("words").is_none());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("document stdin:2") && stderr.contains("2 of 4 documents failed"), "{stderr}");
+}
+
+#[test]
+fn conllu_has_ten_columns_and_heads_in_range() {
+    let out = edgemine(&["extract", "--format", "conllu", &sample()], "");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("utf8");
+    assert!(text.starts_with("# newdoc id = "));
+    for block in text.split("\n\n").filter(|b| !b.trim().is_empty()) {
+        let rows: Vec<Vec<&str>> =
+            block.lines().filter(|l| !l.starts_with('#')).map(|l| l.split('\t').collect()).collect();
+        assert!(!rows.is_empty());
+        for (k, r) in rows.iter().enumerate() {
+            assert_eq!(r.len(), 10, "{r:?}");
+            assert_eq!(r[0], (k + 1).to_string());
+            let head: usize = r[6].parse().expect("numeric head");
+            assert!(head <= rows.len() && r[7] != "_");
+        }
+        assert_eq!(rows.iter().filter(|r| r[6] == "0").count(), 1, "one root per sentence");
+    }
+}
+
+#[test]
+fn exit_codes_say_what_failed() {
+    let missing = edgemine(&["extract", "/nonexistent/file.txt"], "");
+    assert_eq!(missing.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/file.txt"));
+    let no_model = edgemine(&["extract", "--model", "/nonexistent/model", &sample()], "");
+    assert_eq!(no_model.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&no_model.stderr).contains("model not found"));
+    let bad_task = edgemine(&["extract", "--tasks", "entities,colours", &sample()], "");
+    assert_eq!(bad_task.status.code(), Some(2));
+    let invalid_utf8 = edgemine(&["extract", "-"], "ok");
+    assert!(invalid_utf8.status.success());
+    let models = edgemine(&["models", "--json"], "");
+    let info: Value = serde_json::from_slice(&models.stdout).expect("json");
+    assert_eq!(info["tasks"], serde_json::json!(["entities", "parse"]));
+    assert!(info["threads"].as_u64().is_some_and(|t| t >= 1));
+}
+
+#[test]
+fn invalid_utf8_names_the_document_and_the_byte() {
+    let dir = std::env::temp_dir().join(format!("edgemine-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let bad = dir.join("bad.txt");
+    std::fs::write(&bad, b"Anna \xff Keller").expect("write");
+    let out = edgemine(&["extract", "--format", "jsonl", bad.to_str().expect("path"), &sample()], "");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.txt") && stderr.contains("offset 5"), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2, "the good file is still extracted");
+}

@@ -1,0 +1,166 @@
+//! The CLI reproduces the shipped model's dev scores (recorded in its
+//! manifest by the recipe's evaluate.py): entities on uner_ewt dev within
+//! 0.3 F1, parts of speech and the parse on ud_ewt dev within 0.3 points.
+//! Each dev sentence is one line of `--input jsonl --pretokenized` input,
+//! so the words are the gold words; the CLI still splits sentences itself.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn data_dir() -> PathBuf {
+    std::env::var_os("EDGEMINE_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
+}
+
+fn manifest_score(dataset: &str, key: &str) -> f64 {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/minilm-tagger/edgemine.json");
+    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("manifest")).expect("json");
+    manifest["evaluation"][dataset][key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("manifest has no evaluation.{dataset}.{key}"))
+}
+
+/// Rows of each sentence of a CoNLL-style file (comment lines skipped,
+/// multiword-token and empty-node rows dropped).
+fn sentences(path: PathBuf) -> Vec<Vec<Vec<String>>> {
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (set EDGEMINE_DATA to the shared data folder)", path.display()));
+    text.split("\n\n")
+        .map(|block| {
+            block
+                .lines()
+                .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+                .map(|l| l.split('\t').map(str::to_owned).collect::<Vec<_>>())
+                .filter(|c| c[0].chars().all(|ch| ch.is_ascii_digit()))
+                .collect::<Vec<_>>()
+        })
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Runs `edgemine extract` on one JSON line per sentence (its words joined
+/// by spaces) and returns the output records in input order.
+fn run_cli(name: &str, words: &[Vec<String>], tasks: &str) -> Vec<Value> {
+    let input = std::env::temp_dir().join(format!("edgemine-{name}-{}.jsonl", std::process::id()));
+    let lines: Vec<String> =
+        words.iter().enumerate().map(|(k, w)| serde_json::json!({"id": k, "text": w.join(" ")}).to_string()).collect();
+    std::fs::write(&input, lines.join("\n")).expect("write input");
+    let out = Command::new(env!("CARGO_BIN_EXE_edgemine"))
+        .args([
+            "extract",
+            "--input",
+            "jsonl",
+            "--format",
+            "jsonl",
+            "--pretokenized",
+            "--offsets",
+            "utf8",
+            "--tasks",
+            tasks,
+        ])
+        .arg(&input)
+        .output()
+        .expect("run edgemine");
+    let _ = std::fs::remove_file(&input);
+    assert!(out.status.success(), "edgemine failed: {}", String::from_utf8_lossy(&out.stderr));
+    let records: Vec<Value> = String::from_utf8(out.stdout)
+        .expect("utf8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(records.len(), words.len());
+    records
+}
+
+/// Word index of each byte offset where a word starts / ends, for words joined by single spaces.
+fn word_bounds(words: &[String]) -> (Vec<(usize, usize)>, Vec<(usize, usize)>) {
+    let (mut starts, mut ends, mut at) = (Vec::new(), Vec::new(), 0);
+    for (i, w) in words.iter().enumerate() {
+        starts.push((at, i));
+        ends.push((at + w.len(), i + 1));
+        at += w.len() + 1;
+    }
+    (starts, ends)
+}
+
+fn bio_spans(tags: &[String]) -> HashSet<(usize, usize, String)> {
+    let mut out = HashSet::new();
+    let mut open: Option<(usize, String)> = None;
+    for (i, tag) in tags.iter().map(String::as_str).chain(["O"]).enumerate() {
+        let (prefix, kind) = tag.split_once('-').unwrap_or((tag, ""));
+        if let Some((start, k)) = &open
+            && (prefix != "I" || kind != k)
+        {
+            out.insert((*start, i, k.clone()));
+            open = None;
+        }
+        if prefix == "B" || (prefix == "I" && open.is_none()) {
+            open = Some((i, kind.to_string()));
+        }
+    }
+    out
+}
+
+#[test]
+fn entities_reproduce_the_models_dev_f1() {
+    let gold = sentences(data_dir().join("uner_ewt/en_ewt-ud-dev.iob2"));
+    let words: Vec<Vec<String>> = gold.iter().map(|s| s.iter().map(|r| r[1].clone()).collect()).collect();
+    let records = run_cli("uner-dev", &words, "entities");
+    let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
+    for ((rows, words), record) in gold.iter().zip(&words).zip(&records) {
+        let (starts, ends) = word_bounds(words);
+        let at = |table: &[(usize, usize)], offset: &Value| {
+            let o = offset.as_u64().expect("offset") as usize;
+            table.iter().find(|(b, _)| *b == o).map(|(_, i)| *i).expect("entity offsets fall on word bounds")
+        };
+        let pred: HashSet<(usize, usize, String)> = record["entities"]
+            .as_array()
+            .expect("entities")
+            .iter()
+            .map(|e| (at(&starts, &e["start"]), at(&ends, &e["end"]), e["label"].as_str().unwrap_or("").to_string()))
+            .collect();
+        let gold = bio_spans(&rows.iter().map(|r| r[2].clone()).collect::<Vec<_>>());
+        tp += pred.intersection(&gold).count();
+        fp += pred.difference(&gold).count();
+        fn_ += gold.difference(&pred).count();
+    }
+    let f1 = 200.0 * tp as f64 / (2 * tp + fp + fn_) as f64;
+    let expected = manifest_score("uner_ewt_dev", "entity_f1");
+    eprintln!("CLI entity F1 on uner_ewt dev: {f1:.2} (model: {expected:.2})");
+    assert!((f1 - expected).abs() <= 0.3, "CLI entity F1 {f1:.2}, the model's dev F1 is {expected:.2}");
+}
+
+#[test]
+fn parse_reproduces_the_models_dev_upos_and_las() {
+    let gold = sentences(data_dir().join("ud_ewt/en_ewt-ud-dev.conllu"));
+    let words: Vec<Vec<String>> = gold.iter().map(|s| s.iter().map(|r| r[1].clone()).collect()).collect();
+    let records = run_cli("ud-dev", &words, "parse");
+    let (mut n, mut upos, mut las) = (0usize, 0usize, 0usize);
+    for (rows, record) in gold.iter().zip(&records) {
+        let out = record["words"].as_array().expect("words");
+        assert_eq!(out.len(), rows.len(), "pretokenized words come back one for one");
+        // Heads count within the CLI's sentences; the gold counts within the line.
+        let mut first_of_sentence = std::collections::HashMap::new();
+        for (i, w) in out.iter().enumerate() {
+            first_of_sentence.entry(w["sentence"].as_u64()).or_insert(i);
+        }
+        for (w, row) in out.iter().zip(rows) {
+            let head = match w["head"].as_u64().expect("head") as usize {
+                0 => 0,
+                h => first_of_sentence[&w["sentence"].as_u64()] + h,
+            };
+            n += 1;
+            upos += usize::from(w["upos"] == row[3].as_str());
+            las += usize::from(head.to_string() == row[6] && w["deprel"] == row[7].as_str());
+        }
+    }
+    let (upos, las) = (100.0 * upos as f64 / n as f64, 100.0 * las as f64 / n as f64);
+    let (want_upos, want_las) = (manifest_score("ud_ewt_dev", "upos"), manifest_score("ud_ewt_dev", "las"));
+    eprintln!("CLI on ud_ewt dev: UPOS {upos:.2} (model {want_upos:.2}), LAS {las:.2} (model {want_las:.2})");
+    assert!((upos - want_upos).abs() <= 0.3, "UPOS {upos:.2} vs {want_upos:.2}");
+    assert!((las - want_las).abs() <= 0.3, "LAS {las:.2} vs {want_las:.2}");
+}

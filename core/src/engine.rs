@@ -1,0 +1,691 @@
+//! The engine: text in, an [`Extraction`] out, along the data flow of
+//! DESIGN.md: split → tokenize → batch → infer → decode → merge.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::batch::{self, Sequence};
+use crate::decode;
+use crate::error::{Error, Result};
+use crate::extraction::{Entity, Extraction, Span, Word};
+use crate::model::Model;
+use crate::offsets::OffsetMap;
+use crate::options::{Aggregation, Options, Task};
+use crate::split::{self, Chunk, ChunkLimits};
+use crate::tokenize::Wordpieces;
+use crate::words;
+
+/// Name of the default model folder, under the models directory.
+pub const DEFAULT_MODEL: &str = "minilm-tagger";
+
+/// How an engine is set up. `EngineConfig::default()` loads the default
+/// models on a pool of as many threads as the process may really use.
+#[derive(Debug, Clone, Default)]
+pub struct EngineConfig {
+    /// A model folder; `None` finds the default models (see [`Engine::new`]).
+    pub model_dir: Option<PathBuf>,
+    /// Worker threads; `None` = the CPUs this process may use (its CPU
+    /// affinity and cgroup v1/v2 CPU quota, as `std::thread::available_parallelism`
+    /// reads them), or `EDGEMINE_THREADS` when set.
+    pub threads: Option<usize>,
+}
+
+/// Where the loaded model folder was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelSource {
+    /// Given by the caller.
+    Given,
+    /// From the `EDGEMINE_MODELS` environment variable.
+    Environment,
+    /// Next to the running executable (`models/` or `../share/edgemine/models/`).
+    BesideExecutable,
+    /// The `models/` folder of the source tree this crate was built from.
+    SourceTree,
+}
+
+impl std::fmt::Display for ModelSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ModelSource::Given => "given",
+            ModelSource::Environment => "EDGEMINE_MODELS",
+            ModelSource::BesideExecutable => "beside the executable",
+            ModelSource::SourceTree => "source tree",
+        })
+    }
+}
+
+/// What an engine has loaded, for `edgemine models` and logs.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EngineInfo {
+    /// Model name from its manifest.
+    pub name: String,
+    /// Model version.
+    pub version: String,
+    /// The model folder.
+    pub dir: PathBuf,
+    /// How the folder was found.
+    pub source: String,
+    /// The manifest read: `edgemine.json` or `config.json`.
+    pub manifest: String,
+    /// Tasks available.
+    pub tasks: Vec<Task>,
+    /// Entity labels.
+    pub entity_labels: Vec<String>,
+    /// Longest sequence in wordpieces.
+    pub max_wordpieces: usize,
+    /// Worker threads.
+    pub threads: usize,
+    /// Time to load the model, in milliseconds.
+    pub load_ms: u128,
+}
+
+/// The extraction engine. Load once, share everywhere: an `Engine` is
+/// `Send + Sync`, and concurrent calls run on its own thread pool.
+pub struct Engine {
+    model: Model,
+    pool: rayon::ThreadPool,
+    threads: usize,
+    source: ModelSource,
+    load_time: Duration,
+}
+
+impl Engine {
+    /// Loads the default models, looking in this order:
+    /// 1. `$EDGEMINE_MODELS` (a model folder, or a folder holding `minilm-tagger/`);
+    /// 2. beside the executable: `models/minilm-tagger` or `../share/edgemine/models/minilm-tagger`;
+    /// 3. the `models/minilm-tagger` folder of the source tree the crate was built in.
+    pub fn new() -> Result<Self> {
+        Self::with_config(EngineConfig::default())
+    }
+
+    /// Loads the model folder `dir`: edgemine's own (`edgemine.json`) or a
+    /// Hugging Face token classifier exported with optimum (`config.json`).
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self> {
+        Self::with_config(EngineConfig { model_dir: Some(dir.as_ref().to_path_buf()), threads: None })
+    }
+
+    /// Loads an engine as `config` says.
+    pub fn with_config(config: EngineConfig) -> Result<Self> {
+        let started = Instant::now();
+        let (dir, source) = match config.model_dir {
+            Some(dir) => (dir, ModelSource::Given),
+            None => default_model_dir()?,
+        };
+        let model = Model::load(&dir)?;
+        let threads = match config.threads.or_else(|| std::env::var("EDGEMINE_THREADS").ok()?.parse().ok()) {
+            Some(0) => {
+                return Err(Error::InvalidOption {
+                    name: "threads",
+                    detail: "0 threads cannot run anything; use 1 or more".into(),
+                });
+            }
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("edgemine-{i}"))
+            .build()
+            .map_err(|e| Error::InvalidOption {
+                name: "threads",
+                detail: format!("cannot start {threads} threads: {e}"),
+            })?;
+        Ok(Self { model, pool, threads, source, load_time: started.elapsed() })
+    }
+
+    /// What is loaded, from where.
+    pub fn info(&self) -> EngineInfo {
+        let spec = &self.model.spec;
+        EngineInfo {
+            name: spec.name.clone(),
+            version: spec.version.clone(),
+            dir: spec.dir.clone(),
+            source: self.source.to_string(),
+            manifest: spec.manifest.to_string(),
+            tasks: self.model.tasks(),
+            entity_labels: spec.entities.iter().flat_map(|h| h.labels.clone()).collect(),
+            max_wordpieces: spec.max_wordpieces,
+            threads: self.threads,
+            load_ms: self.load_time.as_millis(),
+        }
+    }
+
+    /// Worker threads of this engine's pool.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Extracts everything the model can do from `text`, with code-point offsets.
+    pub fn extract(&self, text: &str) -> Result<Extraction> {
+        self.extract_with(text, &Options::default())
+    }
+
+    /// Extracts from `text` as `options` say.
+    pub fn extract_with(&self, text: &str, options: &Options) -> Result<Extraction> {
+        self.extract_batch_with(&[text], options).pop().unwrap_or(Err(Error::EmptyDocument))
+    }
+
+    /// Extracts from many documents in parallel; each result stands alone, so
+    /// one bad document fails without harming the others.
+    pub fn extract_batch(&self, texts: &[&str]) -> Vec<Result<Extraction>> {
+        self.extract_batch_with(texts, &Options::default())
+    }
+
+    /// [`extract_batch`](Self::extract_batch) with options.
+    ///
+    /// Chunks of all documents are bucketed together, so short documents
+    /// fill batches instead of padding them.
+    pub fn extract_batch_with(&self, texts: &[&str], options: &Options) -> Vec<Result<Extraction>> {
+        let plan = match self.run_plan(options) {
+            Ok(plan) => plan,
+            Err(e) => return texts.iter().map(|_| Err(e.clone())).collect(),
+        };
+        self.pool.install(|| {
+            let prepared: Vec<Result<Prepared>> = texts.par_iter().map(|t| self.prepare(t, options, &plan)).collect();
+            let sequences: Vec<Sequence> = prepared
+                .iter()
+                .enumerate()
+                .filter_map(|(d, p)| p.as_ref().ok().map(|p| (d, p)))
+                .flat_map(|(d, p)| p.sequences(d, &self.model, plan.budget))
+                .collect();
+            let batches =
+                batch::plan(&sequences, options.batch_wordpieces, self.threads, self.model.spec.max_wordpieces);
+            let results: Vec<Result<Vec<(usize, usize, ChunkResult)>>> =
+                batches.par_iter().map(|b| self.run_batch(b, &sequences, &prepared, options, &plan)).collect();
+            let mut per_doc: Vec<Vec<(usize, ChunkResult)>> = texts.iter().map(|_| Vec::new()).collect();
+            let mut failed: Vec<Option<Error>> = texts.iter().map(|_| None).collect();
+            for (batch, result) in batches.iter().zip(results) {
+                match result {
+                    Ok(chunks) => chunks.into_iter().for_each(|(d, c, r)| per_doc[d].push((c, r))),
+                    Err(e) => batch.rows.iter().for_each(|&s| failed[sequences[s].doc] = Some(e.clone())),
+                }
+            }
+            prepared
+                .into_iter()
+                .zip(per_doc)
+                .zip(failed)
+                .map(|((p, chunks), failed)| match (p, failed) {
+                    (Err(e), _) | (_, Some(e)) => Err(e),
+                    (Ok(p), None) => Ok(self.assemble(p, chunks, options, &plan)),
+                })
+                .collect()
+        })
+    }
+
+    /// Tasks, outputs and chunk budget for `options`, checked against the model.
+    fn run_plan(&self, options: &Options) -> Result<RunPlan> {
+        let available = self.model.tasks();
+        let tasks = options.tasks.clone().unwrap_or_else(|| available.clone());
+        for t in &tasks {
+            if !available.contains(t) {
+                return Err(Error::TaskUnavailable {
+                    task: t.as_str().into(),
+                    detail: format!(
+                        "the model {} provides {}",
+                        self.model.spec.name,
+                        available.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                });
+            }
+        }
+        let specials = self.model.wordpiecer.prefix().len() + self.model.wordpiecer.suffix().len();
+        let room = self.model.spec.max_wordpieces.saturating_sub(specials);
+        let budget = options.chunk_wordpieces.unwrap_or(room);
+        if budget == 0 || budget > room {
+            return Err(Error::InvalidOption {
+                name: "chunk_wordpieces",
+                detail: format!("{budget} wordpieces; the model takes 1 to {room} per chunk"),
+            });
+        }
+        if options.batch_wordpieces == 0 {
+            return Err(Error::InvalidOption { name: "batch_wordpieces", detail: "must be at least 1".into() });
+        }
+        let outs = &self.model.outputs;
+        let entities = tasks.contains(&Task::Entities);
+        let parse = tasks.contains(&Task::Parse);
+        let mut wanted = Vec::new();
+        let mut slot = |o: Option<usize>, on: bool| {
+            o.filter(|_| on).map(|o| {
+                wanted.push(o);
+                wanted.len() - 1
+            })
+        };
+        let slots = Slots {
+            entities: slot(outs.entities, entities),
+            upos: slot(outs.upos, parse),
+            arcs: slot(outs.arcs, parse),
+            deprels: slot(outs.deprels, parse && outs.arcs.is_some()),
+        };
+        Ok(RunPlan { entities, parse, wanted, slots, budget })
+    }
+
+    /// Split and tokenize one document.
+    fn prepare<'a>(&self, text: &'a str, options: &Options, plan: &RunPlan) -> Result<Prepared<'a>> {
+        if text.len() > options.max_document_bytes {
+            return Err(Error::DocumentTooLarge { bytes: text.len(), limit: options.max_document_bytes });
+        }
+        let sentence_spans = split::sentences(text);
+        if sentence_spans.is_empty() {
+            return Err(Error::EmptyDocument);
+        }
+        let (sentences, words, sentence_words) = if options.pretokenized {
+            pretokenized_sentences(text, sentence_spans)
+        } else {
+            let mut all = Vec::new();
+            let mut ranges = Vec::with_capacity(sentence_spans.len());
+            for s in &sentence_spans {
+                let first = all.len();
+                all.extend(words::words(&text[s.clone()]).into_iter().map(|w| w.start + s.start..w.end + s.start));
+                ranges.push(first..all.len());
+            }
+            (sentence_spans, all, ranges)
+        };
+        let mut pieces = Vec::with_capacity(sentence_words.len());
+        for r in &sentence_words {
+            pieces.push(self.model.wordpiecer.encode(text, &words[r.clone()])?);
+        }
+        let counts: Vec<usize> = pieces.iter().flat_map(|p| p.of_word.iter().map(|r| r.len())).collect();
+        let limits = ChunkLimits {
+            wordpieces: plan.budget,
+            overlap: options.chunk_overlap,
+            pack_sentences: options.pack_sentences,
+        };
+        let chunks = split::chunks(&sentence_words, &counts, limits);
+        let mut sentence_of_word = vec![0; words.len()];
+        for (s, r) in sentence_words.iter().enumerate() {
+            sentence_of_word[r.clone()].fill(s);
+        }
+        Ok(Prepared { text, sentences, words, sentence_words, sentence_of_word, pieces, chunks })
+    }
+
+    /// Run one batch through the graph and decode each of its chunks.
+    fn run_batch(
+        &self,
+        b: &batch::Batch,
+        sequences: &[Sequence],
+        prepared: &[Result<Prepared>],
+        options: &Options,
+        plan: &RunPlan,
+    ) -> Result<Vec<(usize, usize, ChunkResult)>> {
+        let rows: Vec<&Sequence> = b.rows.iter().map(|&s| &sequences[s]).collect();
+        let input = batch::input(&rows, b.length, b.words);
+        let outputs = self.model.network.run(input, &plan.wanted)?;
+        let view = |slot: Option<usize>| -> Result<Option<tract_onnx::prelude::tract_ndarray::ArrayViewD<'_, f32>>> {
+            slot.map(|i| outputs[i].to_plain_array_view::<f32>().map_err(|e| Error::Inference(format!("{e:#}"))))
+                .transpose()
+        };
+        let (ent, upos, arcs, deprels) =
+            (view(plan.slots.entities)?, view(plan.slots.upos)?, view(plan.slots.arcs)?, view(plan.slots.deprels)?);
+        let mut out = Vec::with_capacity(rows.len());
+        for (r, seq) in rows.iter().enumerate() {
+            let Ok(doc) = &prepared[seq.doc] else { continue };
+            let chunk = &doc.chunks[seq.chunk];
+            let local = |w: usize| w - chunk.words.start;
+            let mut result = ChunkResult::default();
+            for w in chunk.owned.clone() {
+                if let Some(ent) = &ent {
+                    let mut row = if self.model.word_level {
+                        let k = ent.shape()[2];
+                        (0..k).map(|c| ent[[r, local(w), c].as_slice()]).collect()
+                    } else {
+                        pooled_row(ent, r, &seq.word_pieces[local(w)], options.aggregation)
+                    };
+                    decode::log_softmax(&mut row);
+                    result.entity_rows.push(row);
+                }
+                if let Some(upos) = &upos {
+                    let k = upos.shape()[2];
+                    let row: Vec<f32> = (0..k).map(|c| upos[[r, local(w), c].as_slice()]).collect();
+                    result.upos.push(decode::argmax(&row));
+                }
+            }
+            if let Some(arcs) = &arcs {
+                // One tree per piece of a sentence this chunk owns.
+                let mut w = chunk.owned.start;
+                while w < chunk.owned.end {
+                    let s = doc.sentence_of_word[w];
+                    let seg = w..chunk.owned.end.min(doc.sentence_words[s].end);
+                    let first_of_sentence = seg.start == doc.sentence_words[s].start;
+                    let (l0, n) = (local(seg.start), seg.len());
+                    let scores: Vec<Vec<f32>> = (0..n)
+                        .map(|d| {
+                            let mut row: Vec<f32> = std::iter::once(arcs[[r, l0 + d, 0].as_slice()])
+                                .chain((0..n).map(|h| arcs[[r, l0 + d, l0 + h + 1].as_slice()]))
+                                .collect();
+                            decode::log_softmax(&mut row);
+                            row
+                        })
+                        .collect();
+                    for (d, h) in decode::mst_heads(&scores).into_iter().enumerate() {
+                        let column = if h == 0 { 0 } else { l0 + h };
+                        let label = deprels.as_ref().map(|dl| {
+                            let k = dl.shape()[3];
+                            let row: Vec<f32> = (0..k).map(|c| dl[[r, l0 + d, column, c].as_slice()]).collect();
+                            decode::argmax(&row)
+                        });
+                        result.heads.push(match h {
+                            0 if first_of_sentence => Head::Root,
+                            0 => Head::EarlierWindow,
+                            h => Head::Word(seg.start + h - 1),
+                        });
+                        result.deprels.push(label);
+                    }
+                    w = seg.end;
+                }
+            }
+            out.push((seq.doc, seq.chunk, result));
+        }
+        Ok(out)
+    }
+
+    /// Merge chunk results into the document's extraction.
+    fn assemble(
+        &self,
+        doc: Prepared,
+        mut chunks: Vec<(usize, ChunkResult)>,
+        options: &Options,
+        plan: &RunPlan,
+    ) -> Extraction {
+        chunks.sort_by_key(|(c, _)| *c);
+        let n = doc.words.len();
+        let mut entity_rows = Vec::with_capacity(if plan.entities { n } else { 0 });
+        let (mut upos, mut heads, mut deprels) = (Vec::new(), Vec::new(), Vec::new());
+        for (_, r) in chunks {
+            entity_rows.extend(r.entity_rows);
+            upos.extend(r.upos);
+            heads.extend(r.heads);
+            deprels.extend(r.deprels);
+        }
+        let map = OffsetMap::new(doc.text, options.offsets);
+        let span = |r: &Range<usize>| (map.convert(r.start), map.convert(r.end));
+        let entities = plan.entities.then(|| {
+            let mut out = Vec::new();
+            for (s, words) in doc.sentence_words.iter().enumerate() {
+                if entity_rows.len() < words.end {
+                    break;
+                }
+                for e in decode::bio_spans(&entity_rows[words.clone()], &self.model.entity_labels) {
+                    let bytes =
+                        doc.words[words.start + e.words.start].start..doc.words[words.start + e.words.end - 1].end;
+                    let (start, end) = span(&bytes);
+                    out.push(Entity {
+                        text: doc.text[bytes].to_string(),
+                        label: e.kind,
+                        start,
+                        end,
+                        score: e.score,
+                        sentence: s,
+                    });
+                }
+            }
+            out
+        });
+        let words = plan.parse.then(|| {
+            let spec = &self.model.spec;
+            let upos_labels = spec.upos.as_ref().map(|h| &h.labels);
+            let deprel_labels = spec.deprels.as_ref().map(|h| &h.labels);
+            let mut sentence_root = vec![0usize; doc.sentence_words.len()];
+            for (w, h) in heads.iter().enumerate() {
+                if matches!(h, Head::Root) {
+                    sentence_root[doc.sentence_of_word[w]] = w;
+                }
+            }
+            doc.words
+                .iter()
+                .enumerate()
+                .map(|(w, bytes)| {
+                    let s = doc.sentence_of_word[w];
+                    let first = doc.sentence_words[s].start;
+                    let (start, end) = span(bytes);
+                    let (head, deprel) = match heads.get(w) {
+                        Some(Head::Root) => (Some(0), deprels.get(w).copied().flatten()),
+                        Some(Head::Word(h)) => (Some(h - first + 1), deprels.get(w).copied().flatten()),
+                        // The root of a later window of a cut sentence hangs on the sentence's root.
+                        Some(Head::EarlierWindow) => (Some(sentence_root[s] - first + 1), None),
+                        None => (None, None),
+                    };
+                    let deprel = match heads.get(w) {
+                        Some(Head::EarlierWindow) => Some("dep".to_string()),
+                        _ => deprel.and_then(|d| deprel_labels.and_then(|l| l.get(d)).cloned()),
+                    };
+                    Word {
+                        text: doc.text[bytes.clone()].to_string(),
+                        start,
+                        end,
+                        upos: upos.get(w).and_then(|&u| upos_labels.and_then(|l| l.get(u)).cloned()),
+                        head,
+                        deprel,
+                        sentence: s,
+                    }
+                })
+                .collect()
+        });
+        Extraction {
+            entities,
+            keyphrases: None,
+            triples: None,
+            sentences: doc
+                .sentences
+                .iter()
+                .map(|r| {
+                    let (start, end) = span(r);
+                    Span { start, end }
+                })
+                .collect(),
+            words,
+            offsets: options.offsets,
+        }
+    }
+}
+
+/// Which wanted output holds which head.
+#[derive(Debug, Clone, Copy)]
+struct Slots {
+    entities: Option<usize>,
+    upos: Option<usize>,
+    arcs: Option<usize>,
+    deprels: Option<usize>,
+}
+
+/// What one call computes.
+struct RunPlan {
+    entities: bool,
+    parse: bool,
+    /// Graph outputs to compute, in slot order.
+    wanted: Vec<usize>,
+    slots: Slots,
+    /// Wordpieces per chunk, special tokens not counted.
+    budget: usize,
+}
+
+/// A document split and tokenized.
+struct Prepared<'a> {
+    text: &'a str,
+    /// Sentence byte spans.
+    sentences: Vec<Range<usize>>,
+    /// Word byte spans, document order.
+    words: Vec<Range<usize>>,
+    /// Word index range of each sentence.
+    sentence_words: Vec<Range<usize>>,
+    sentence_of_word: Vec<usize>,
+    /// Wordpieces of each sentence.
+    pieces: Vec<Wordpieces>,
+    chunks: Vec<Chunk>,
+}
+
+impl Prepared<'_> {
+    /// The model input of each chunk: special tokens around the wordpieces of
+    /// its words (a word longer than the whole budget keeps its first ones).
+    fn sequences(&self, doc: usize, model: &Model, budget: usize) -> Vec<Sequence> {
+        let prefix = model.wordpiecer.prefix();
+        let suffix = model.wordpiecer.suffix();
+        self.chunks
+            .iter()
+            .enumerate()
+            .map(|(c, chunk)| {
+                let mut seq = Sequence {
+                    doc,
+                    chunk: c,
+                    ids: prefix.to_vec(),
+                    case_ids: vec![0; prefix.len()],
+                    ..Default::default()
+                };
+                let mut last_first = 0;
+                for w in chunk.words.clone() {
+                    let s = self.sentence_of_word[w];
+                    let p = &self.pieces[s];
+                    let local = w - self.sentence_words[s].start;
+                    let r = p.of_word[local].clone();
+                    let r = r.start..r.end.min(r.start + budget);
+                    let at = seq.ids.len();
+                    seq.ids.extend_from_slice(&p.ids[r.clone()]);
+                    seq.case_ids.extend(std::iter::repeat_n(p.case_of_word[local], r.len()));
+                    // A word the normalizer erased reads the wordpiece before it.
+                    if !r.is_empty() {
+                        last_first = at;
+                    }
+                    seq.word_first.push(last_first);
+                    seq.word_pieces.push(at..at + r.len());
+                }
+                seq.ids.extend_from_slice(suffix);
+                seq.case_ids.extend(std::iter::repeat_n(0, suffix.len()));
+                seq
+            })
+            .collect()
+    }
+}
+
+/// Where a word's head is.
+#[derive(Debug, Clone, Copy)]
+enum Head {
+    Root,
+    /// Root of a later window of a sentence cut into windows.
+    EarlierWindow,
+    /// A word of the document (index).
+    Word(usize),
+}
+
+/// Decoded results for the words a chunk owns, in order.
+#[derive(Debug, Default)]
+struct ChunkResult {
+    entity_rows: Vec<Vec<f32>>,
+    upos: Vec<usize>,
+    heads: Vec<Head>,
+    deprels: Vec<Option<usize>>,
+}
+
+/// Label probabilities of one word from its wordpieces' logits, as log-probabilities' input.
+fn pooled_row(
+    logits: &tract_onnx::prelude::tract_ndarray::ArrayViewD<'_, f32>,
+    r: usize,
+    pieces: &Range<usize>,
+    aggregation: Aggregation,
+) -> Vec<f32> {
+    let k = logits.shape()[2];
+    let probs = |p: usize| {
+        let mut row: Vec<f32> = (0..k).map(|c| logits[[r, p, c].as_slice()]).collect();
+        decode::log_softmax(&mut row);
+        row.iter_mut().for_each(|x| *x = x.exp());
+        row
+    };
+    let pieces = if pieces.is_empty() { pieces.start.saturating_sub(1)..pieces.start.max(1) } else { pieces.clone() };
+    let pooled = match aggregation {
+        Aggregation::First => probs(pieces.start),
+        Aggregation::Average => {
+            let mut sum = vec![0f32; k];
+            for p in pieces.clone() {
+                sum.iter_mut().zip(probs(p)).for_each(|(s, x)| *s += x);
+            }
+            sum.iter_mut().for_each(|s| *s /= pieces.len() as f32);
+            sum
+        }
+        Aggregation::Max => pieces
+            .map(probs)
+            .max_by(|a, b| a.iter().copied().fold(0f32, f32::max).total_cmp(&b.iter().copied().fold(0f32, f32::max)))
+            .unwrap_or_else(|| vec![1.0 / k as f32; k]),
+    };
+    // Back to logits: log of the pooled probabilities (log_softmax is then a no-op up to rounding).
+    pooled.into_iter().map(|p| p.max(1e-30).ln()).collect()
+}
+
+/// Byte or word ranges.
+type Spans = Vec<Range<usize>>;
+
+/// Sentences for pretokenized text: the caller's tokens are the words; a
+/// sentence holds the tokens that start inside it, and grows to cover a
+/// token that runs past its end.
+fn pretokenized_sentences(text: &str, spans: Vec<Range<usize>>) -> (Spans, Spans, Spans) {
+    let tokens = words::pretokenized_words(text);
+    let (mut sentences, mut ranges) = (Vec::<Range<usize>>::new(), Vec::<Range<usize>>::new());
+    let mut t = 0;
+    for span in spans {
+        let first = t;
+        while t < tokens.len() && tokens[t].start < span.end {
+            t += 1;
+        }
+        if t == first {
+            continue; // swallowed by a token of the previous sentence
+        }
+        // Start where the span starts, unless a token of the previous
+        // sentence ran into it: then at this sentence's first token.
+        let previous_end = sentences.last().map_or(0, |s| s.end);
+        let start = if span.start >= previous_end { span.start.min(tokens[first].start) } else { tokens[first].start };
+        sentences.push(start..span.end.max(tokens[t - 1].end));
+        ranges.push(first..t);
+    }
+    (sentences, tokens, ranges)
+}
+
+fn default_model_dir() -> Result<(PathBuf, ModelSource)> {
+    if let Some(dir) = std::env::var_os("EDGEMINE_MODELS").map(PathBuf::from) {
+        let nested = dir.join(DEFAULT_MODEL);
+        return Ok((if nested.is_dir() { nested } else { dir }, ModelSource::Environment));
+    }
+    if let Some(exe_dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
+        for candidate in [exe_dir.join("models"), exe_dir.join("../share/edgemine/models")] {
+            if candidate.join(DEFAULT_MODEL).join("edgemine.json").is_file() {
+                return Ok((candidate.join(DEFAULT_MODEL), ModelSource::BesideExecutable));
+            }
+        }
+    }
+    let source_tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("models").join(DEFAULT_MODEL);
+    if source_tree.join("edgemine.json").is_file() {
+        return Ok((source_tree, ModelSource::SourceTree));
+    }
+    Err(Error::ModelNotFound {
+        path: source_tree,
+        detail: "the default models are in none of the places searched ($EDGEMINE_MODELS, models/ beside the \
+                 executable, the source tree's models/)"
+            .into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_is_send_and_sync() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Engine>();
+    }
+
+    #[test]
+    fn pretokenized_sentences_keep_tokens_whole() {
+        let text = "Hello there.World is big. Yes";
+        let spans = split::sentences(text);
+        let (sentences, tokens, ranges) = pretokenized_sentences(text, spans);
+        assert_eq!(
+            tokens.iter().map(|t| &text[t.clone()]).collect::<Vec<_>>(),
+            ["Hello", "there.World", "is", "big.", "Yes"]
+        );
+        for (s, r) in sentences.iter().zip(&ranges) {
+            assert!(s.start <= tokens[r.start].start && tokens[r.end - 1].end <= s.end);
+        }
+        assert_eq!(ranges.last().map(|r| r.end), Some(tokens.len()));
+        assert!(sentences.windows(2).all(|p| p[0].end <= p[1].start));
+    }
+}

@@ -1,0 +1,116 @@
+//! The output schema (DESIGN.md), one for every binding and the service.
+//!
+//! Offsets are in the unit the caller chose ([`OffsetUnit`]); for every span
+//! `text == document[start..end]` in that unit. Keys of tasks that did not
+//! run are left out, so an absent `words` means "not asked", never "none".
+
+use serde::{Deserialize, Serialize};
+
+use crate::offsets::OffsetUnit;
+
+/// Everything extracted from one document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Extraction {
+    /// Named entities, in document order (task `entities`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entities: Option<Vec<Entity>>,
+    /// Key phrases, best first (task `keyphrases`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyphrases: Option<Vec<KeyPhrase>>,
+    /// Subject–relation–object triples (task `triples`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triples: Option<Vec<Triple>>,
+    /// Sentence spans, always present.
+    pub sentences: Vec<Span>,
+    /// Words with part of speech and dependency parse (task `parse`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub words: Option<Vec<Word>>,
+    /// The unit of every offset in this extraction.
+    pub offsets: OffsetUnit,
+}
+
+/// A span of the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    /// Start offset.
+    pub start: usize,
+    /// End offset (exclusive).
+    pub end: usize,
+}
+
+/// A named entity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entity {
+    /// The entity's text, exactly as in the document.
+    pub text: String,
+    /// Its type: `PER`, `ORG`, `LOC` with the default models.
+    pub label: String,
+    /// Start offset.
+    pub start: usize,
+    /// End offset (exclusive).
+    pub end: usize,
+    /// Mean probability of the labels of its words, in [0, 1].
+    pub score: f32,
+    /// Index of its sentence in `sentences`.
+    pub sentence: usize,
+}
+
+/// A key phrase and every place it occurs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyPhrase {
+    /// The phrase.
+    pub text: String,
+    /// Its rank score.
+    pub score: f32,
+    /// Every occurrence.
+    pub occurrences: Vec<Span>,
+}
+
+/// A part of a triple with its span.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TripleArgument {
+    /// The text, exactly as in the document.
+    pub text: String,
+    /// Start offset.
+    pub start: usize,
+    /// End offset (exclusive).
+    pub end: usize,
+}
+
+/// A subject–relation–object triple.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Triple {
+    /// Who or what.
+    pub subject: TripleArgument,
+    /// What it does or is.
+    pub relation: TripleArgument,
+    /// To whom or what.
+    pub object: TripleArgument,
+    /// Confidence in [0, 1].
+    pub score: f32,
+    /// Index of its sentence.
+    pub sentence: usize,
+}
+
+/// A word with its part of speech and place in the dependency tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Word {
+    /// The word, exactly as in the document.
+    pub text: String,
+    /// Start offset.
+    pub start: usize,
+    /// End offset (exclusive).
+    pub end: usize,
+    /// Universal part-of-speech tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upos: Option<String>,
+    /// Index of the head word within the sentence, 1-based; 0 for the root
+    /// (as in CoNLL-U).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<usize>,
+    /// Universal dependency relation to the head.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deprel: Option<String>,
+    /// Index of its sentence.
+    pub sentence: usize,
+}

@@ -1,0 +1,104 @@
+//! Models: a folder with `model.onnx`, `tokenizer.json` and a manifest,
+//! loaded into a tract graph, a tokenizer and the heads they provide.
+
+mod network;
+mod spec;
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+pub(crate) use network::{BatchInput, InputKind, Network};
+pub use spec::{FileChecksum, LabelHead, ModelSpec};
+
+use crate::decode::SpanLabel;
+use crate::error::{Error, Result};
+use crate::options::Task;
+use crate::tokenize::Wordpiecer;
+
+/// Positions of the heads' outputs in the graph.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct HeadOutputs {
+    pub entities: Option<usize>,
+    pub upos: Option<usize>,
+    pub arcs: Option<usize>,
+    pub deprels: Option<usize>,
+}
+
+/// A loaded model: graph, tokenizer, heads.
+pub(crate) struct Model {
+    pub spec: ModelSpec,
+    pub network: Network,
+    pub wordpiecer: Wordpiecer,
+    pub outputs: HeadOutputs,
+    pub entity_labels: Vec<SpanLabel>,
+    /// Whether the heads read words (a `word_index` input) or wordpieces.
+    pub word_level: bool,
+}
+
+impl Model {
+    pub fn load(dir: &Path) -> Result<Self> {
+        let spec = ModelSpec::read(dir)?;
+        for (file, expected) in &spec.checksums {
+            verify_checksum(&dir.join(file), expected)?;
+        }
+        let wordpiecer = Wordpiecer::from_file(&dir.join("tokenizer.json"))?;
+        let network = Network::load(&dir.join("model.onnx"))?;
+        let find = |name: Option<&str>| name.map(|n| network.output(n)).transpose();
+        let outputs = HeadOutputs {
+            entities: find(spec.entities.as_ref().map(|h| h.output.as_str()))?,
+            upos: find(spec.upos.as_ref().map(|h| h.output.as_str()))?,
+            arcs: find(spec.arcs.as_deref())?,
+            deprels: find(spec.deprels.as_ref().map(|h| h.output.as_str()))?,
+        };
+        let entity_labels = spec.entities.iter().flat_map(|h| h.labels.iter().map(|l| SpanLabel::parse(l))).collect();
+        let word_level = network.takes(InputKind::WordIndex);
+        if !word_level && (outputs.arcs.is_some() || outputs.upos.is_some()) {
+            return Err(Error::ModelUnsupported {
+                path: dir.join("model.onnx"),
+                detail: "part-of-speech and dependency heads need a word_index input".into(),
+            });
+        }
+        Ok(Self { spec, network, wordpiecer, outputs, entity_labels, word_level })
+    }
+
+    /// Tasks this model can do.
+    pub fn tasks(&self) -> Vec<Task> {
+        let mut out = Vec::new();
+        if self.outputs.entities.is_some() {
+            out.push(Task::Entities);
+        }
+        if self.outputs.upos.is_some() || self.outputs.arcs.is_some() {
+            out.push(Task::Parse);
+        }
+        out
+    }
+}
+
+fn verify_checksum(path: &PathBuf, expected: &FileChecksum) -> Result<()> {
+    let corrupt = |detail: String| Error::ModelCorrupt { path: path.clone(), detail };
+    let mut file = File::open(path)
+        .map_err(|e| Error::ModelNotFound { path: path.clone(), detail: format!("listed in edgemine.json: {e}") })?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut bytes = 0u64;
+    loop {
+        let n = file.read(&mut buf).map_err(|e| corrupt(format!("cannot read it: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        bytes += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    let digest: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    if bytes != expected.bytes || digest != expected.sha256 {
+        return Err(corrupt(format!(
+            "{bytes} bytes with sha256 {digest}, but edgemine.json expects {} bytes with sha256 {} (a truncated \
+             download, or a Git LFS pointer instead of the file?)",
+            expected.bytes, expected.sha256
+        )));
+    }
+    Ok(())
+}

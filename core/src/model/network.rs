@@ -1,0 +1,205 @@
+//! Infer: the ONNX graph in tract, with one optimized plan per concrete
+//! batch shape.
+//!
+//! The graph is loaded once (tract memory-maps `model.onnx` while it parses
+//! it), typed and decluttered with its symbolic axes. A plan for a concrete
+//! (batch, sequence, words) shape and a set of wanted outputs is optimized
+//! the first time that shape is asked for and cached: a plan for concrete
+//! shapes runs about 1.5× faster than one with symbolic axes, and leaving
+//! out unwanted outputs (the parse, when only entities are asked for) prunes
+//! their heads from the plan. Two threads asking for the same new shape wait
+//! for one build.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use tract_onnx::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// The inputs a graph may take, recognised by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InputKind {
+    InputIds,
+    AttentionMask,
+    TokenTypeIds,
+    CaseIds,
+    WordIndex,
+}
+
+impl InputKind {
+    fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "input_ids" => Self::InputIds,
+            "attention_mask" => Self::AttentionMask,
+            "token_type_ids" => Self::TokenTypeIds,
+            "case_ids" => Self::CaseIds,
+            "word_index" => Self::WordIndex,
+            _ => return None,
+        })
+    }
+}
+
+/// The padded input tensors of one batch, row-major.
+pub(crate) struct BatchInput {
+    pub rows: usize,
+    pub sequence: usize,
+    /// Width of the word axis (equal to `sequence`; unused by wordpiece-level graphs).
+    pub words: usize,
+    pub input_ids: Vec<i64>,
+    pub attention_mask: Vec<i64>,
+    pub case_ids: Vec<i64>,
+    pub word_index: Vec<i64>,
+}
+
+type Plan = Arc<TypedRunnableModel>;
+type PlanKey = (usize, usize, usize, u64);
+/// Plans by shape, each built once (a failed build is kept as its message).
+type PlanCache = Mutex<HashMap<PlanKey, Arc<OnceLock<Result<Plan, String>>>>>;
+
+pub(crate) struct Network {
+    path: PathBuf,
+    model: TypedModel,
+    inputs: Vec<InputKind>,
+    batch: Symbol,
+    sequence: Symbol,
+    words: Option<Symbol>,
+    output_names: Vec<String>,
+    plans: PlanCache,
+}
+
+impl Network {
+    /// Loads and declutters `model.onnx`.
+    pub fn load(path: &Path) -> Result<Self> {
+        let onnx = tract_onnx::onnx();
+        let proto = onnx.proto_model_for_path(path).map_err(|e| Error::ModelCorrupt {
+            path: path.to_path_buf(),
+            detail: format!("not a readable ONNX file ({e})"),
+        })?;
+        let unsupported = |e: TractError| Error::ModelUnsupported {
+            path: path.to_path_buf(),
+            detail: format!(
+                "tract cannot run this graph: {e:#}. Export it with opset 13..18 and dynamic batch and sequence axes"
+            ),
+        };
+        let model = onnx
+            .model_for_proto_model(&proto)
+            .and_then(|m| m.into_typed())
+            .and_then(|m| m.into_decluttered())
+            .map_err(unsupported)?;
+        drop(proto);
+
+        let mut inputs = Vec::new();
+        for outlet in model.input_outlets().map_err(unsupported)? {
+            let name = &model.node(outlet.node).name;
+            inputs.push(InputKind::from_name(name).ok_or_else(|| Error::ModelUnsupported {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "unknown graph input `{name}`; the engine feeds input_ids, attention_mask, token_type_ids, \
+                     case_ids and word_index"
+                ),
+            })?);
+        }
+        let axis = |kind: InputKind, k: usize, what: &str| -> Result<Symbol> {
+            let ix = inputs.iter().position(|&i| i == kind).ok_or_else(|| Error::ModelUnsupported {
+                path: path.to_path_buf(),
+                detail: format!("the graph has no {kind:?} input"),
+            })?;
+            let fact = model.input_fact(ix).map_err(unsupported)?;
+            match fact.shape.get(k) {
+                Some(TDim::Sym(s)) => Ok(s.clone()),
+                other => Err(Error::ModelUnsupported {
+                    path: path.to_path_buf(),
+                    detail: format!(
+                        "the {what} axis of input {kind:?} is {other:?}, not symbolic; export with dynamic axes"
+                    ),
+                }),
+            }
+        };
+        let batch = axis(InputKind::InputIds, 0, "batch")?;
+        let sequence = axis(InputKind::InputIds, 1, "sequence")?;
+        let words =
+            if inputs.contains(&InputKind::WordIndex) { Some(axis(InputKind::WordIndex, 1, "words")?) } else { None };
+        let output_names = model
+            .output_outlets()
+            .map_err(unsupported)?
+            .iter()
+            .map(|&o| model.outlet_label(o).map(str::to_owned).unwrap_or_else(|| model.node(o.node).name.clone()))
+            .collect();
+        Ok(Self {
+            path: path.to_path_buf(),
+            model,
+            inputs,
+            batch,
+            sequence,
+            words,
+            output_names,
+            plans: Mutex::default(),
+        })
+    }
+
+    /// Whether the graph takes this input.
+    pub fn takes(&self, kind: InputKind) -> bool {
+        self.inputs.contains(&kind)
+    }
+
+    /// Position of the graph output called `name`.
+    pub fn output(&self, name: &str) -> Result<usize> {
+        self.output_names.iter().position(|n| n == name).ok_or_else(|| Error::ModelUnsupported {
+            path: self.path.clone(),
+            detail: format!("the manifest names output `{name}`, the graph has {:?}", self.output_names),
+        })
+    }
+
+    /// Runs one batch and returns the wanted outputs (by position), in the
+    /// order asked.
+    pub fn run(&self, input: BatchInput, wanted: &[usize]) -> Result<Vec<Tensor>> {
+        let mask = wanted.iter().fold(0u64, |m, &o| m | (1 << o));
+        let plan = self.plan((input.rows, input.sequence, input.words, mask), wanted)?;
+        let shape = [input.rows, input.sequence];
+        let tensor = |data: Vec<i64>, shape: &[usize]| {
+            Tensor::from_shape(shape, &data).map_err(|e| Error::Inference(format!("{e:#}")))
+        };
+        let mut feeds = TVec::new();
+        let (mut ids, mut mask_v, mut case, mut index) =
+            (Some(input.input_ids), Some(input.attention_mask), Some(input.case_ids), Some(input.word_index));
+        for kind in &self.inputs {
+            let t = match kind {
+                InputKind::InputIds => tensor(ids.take().unwrap_or_default(), &shape)?,
+                InputKind::AttentionMask => tensor(mask_v.take().unwrap_or_default(), &shape)?,
+                InputKind::TokenTypeIds => tensor(vec![0; input.rows * input.sequence], &shape)?,
+                InputKind::CaseIds => tensor(case.take().unwrap_or_default(), &shape)?,
+                InputKind::WordIndex => tensor(index.take().unwrap_or_default(), &[input.rows, input.words])?,
+            };
+            feeds.push(t.into_tvalue());
+        }
+        let outputs = plan.run(feeds).map_err(|e| Error::Inference(format!("{e:#}")))?;
+        Ok(outputs.into_iter().map(|v| v.into_tensor()).collect())
+    }
+
+    fn plan(&self, key: PlanKey, wanted: &[usize]) -> Result<Plan> {
+        let cell = {
+            let mut plans = self.plans.lock().map_err(|_| Error::Inference("plan cache poisoned".into()))?;
+            plans.entry(key).or_default().clone()
+        };
+        cell.get_or_init(|| self.build_plan(key, wanted).map_err(|e| format!("{e:#}"))).clone().map_err(|e| {
+            Error::ModelUnsupported {
+                path: self.path.clone(),
+                detail: format!("cannot build a plan for batch {}×{}: {e}", key.0, key.1),
+            }
+        })
+    }
+
+    fn build_plan(&self, (rows, sequence, words, _): PlanKey, wanted: &[usize]) -> TractResult<Plan> {
+        let mut model = self.model.clone();
+        let outlets: Vec<OutletId> =
+            wanted.iter().map(|&o| model.output_outlets().map(|all| all[o])).collect::<TractResult<_>>()?;
+        model.select_output_outlets(&outlets)?;
+        let mut values = SymbolValues::default().with(&self.batch, rows as i64).with(&self.sequence, sequence as i64);
+        if let Some(w) = &self.words {
+            values = values.with(w, words as i64);
+        }
+        model.set_symbols(&values.to_dim_map())?.into_optimized()?.into_runnable()
+    }
+}

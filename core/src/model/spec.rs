@@ -1,0 +1,200 @@
+//! What a model folder holds, read from its manifest: `edgemine.json` for
+//! edgemine's own models, or a Hugging Face `config.json` (`id2label`) for a
+//! token-classification model exported with optimum.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// One classification head: the graph output and its labels.
+#[derive(Debug, Clone)]
+pub struct LabelHead {
+    /// Name of the graph output holding the logits.
+    pub output: String,
+    /// Label of each logit column.
+    pub labels: Vec<String>,
+}
+
+/// Everything the engine needs to know about a model folder.
+#[derive(Debug, Clone)]
+pub struct ModelSpec {
+    /// The folder the model was loaded from.
+    pub dir: PathBuf,
+    /// Model name.
+    pub name: String,
+    /// Model version.
+    pub version: String,
+    /// Which manifest described the model: `edgemine.json` or `config.json`.
+    pub manifest: &'static str,
+    /// Longest sequence the model accepts, special tokens included.
+    pub max_wordpieces: usize,
+    /// Entity head (IOB2 labels such as `B-PER`), if any.
+    pub entities: Option<LabelHead>,
+    /// Part-of-speech head, if any.
+    pub upos: Option<LabelHead>,
+    /// Dependency arc scores output, if any.
+    pub arcs: Option<String>,
+    /// Dependency label head, if any (needs `arcs`).
+    pub deprels: Option<LabelHead>,
+    /// Pooled embedding output, if any.
+    pub embedding: Option<String>,
+    /// sha256 and size of each file, when the manifest lists them.
+    pub checksums: BTreeMap<String, FileChecksum>,
+}
+
+/// A file's expected sha256 and size.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FileChecksum {
+    /// Hex sha256 of the file.
+    pub sha256: String,
+    /// Size in bytes.
+    pub bytes: u64,
+}
+
+#[derive(Deserialize)]
+struct Manifest {
+    format: String,
+    format_version: u32,
+    name: String,
+    version: String,
+    #[serde(default)]
+    files: BTreeMap<String, FileChecksum>,
+    tokenizer: ManifestTokenizer,
+    heads: ManifestHeads,
+}
+
+#[derive(Deserialize)]
+struct ManifestTokenizer {
+    max_wordpieces: usize,
+}
+
+#[derive(Deserialize)]
+struct ManifestHeads {
+    entities: Option<ManifestLabelHead>,
+    upos: Option<ManifestLabelHead>,
+    arcs: Option<ManifestOutput>,
+    deprels: Option<ManifestLabelHead>,
+    embedding: Option<ManifestOutput>,
+}
+
+#[derive(Deserialize)]
+struct ManifestLabelHead {
+    output: String,
+    labels: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct ManifestOutput {
+    output: String,
+}
+
+#[derive(Deserialize)]
+struct HfConfig {
+    id2label: BTreeMap<String, String>,
+    #[serde(default)]
+    max_position_embeddings: Option<usize>,
+    #[serde(default)]
+    name_or_path: Option<String>,
+    #[serde(default, rename = "_name_or_path")]
+    underscore_name_or_path: Option<String>,
+    #[serde(default)]
+    model_type: Option<String>,
+}
+
+impl ModelSpec {
+    /// Reads the manifest of the model folder `dir`: `edgemine.json` if
+    /// present, else a Hugging Face `config.json` with `id2label`.
+    pub fn read(dir: &Path) -> Result<Self> {
+        if !dir.is_dir() {
+            return Err(Error::ModelNotFound { path: dir.to_path_buf(), detail: "no such folder".into() });
+        }
+        for file in ["model.onnx", "tokenizer.json"] {
+            if !dir.join(file).is_file() {
+                return Err(Error::ModelNotFound { path: dir.join(file), detail: format!("the folder has no {file}") });
+            }
+        }
+        let manifest = dir.join("edgemine.json");
+        if manifest.is_file() {
+            return Self::from_manifest(dir, &manifest);
+        }
+        let config = dir.join("config.json");
+        if config.is_file() {
+            return Self::from_hf_config(dir, &config);
+        }
+        Err(Error::ModelNotFound {
+            path: dir.to_path_buf(),
+            detail: "the folder has neither edgemine.json nor a Hugging Face config.json with id2label".into(),
+        })
+    }
+
+    fn from_manifest(dir: &Path, path: &Path) -> Result<Self> {
+        let m: Manifest = read_json(path)?;
+        if m.format != "edgemine-model" || m.format_version != 1 {
+            return Err(Error::ModelUnsupported {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "manifest format {:?} version {}; this engine reads \"edgemine-model\" version 1",
+                    m.format, m.format_version
+                ),
+            });
+        }
+        let label_head = |h: Option<ManifestLabelHead>| h.map(|h| LabelHead { output: h.output, labels: h.labels });
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            name: m.name,
+            version: m.version,
+            manifest: "edgemine.json",
+            max_wordpieces: m.tokenizer.max_wordpieces,
+            entities: label_head(m.heads.entities),
+            upos: label_head(m.heads.upos),
+            arcs: m.heads.arcs.map(|a| a.output),
+            deprels: label_head(m.heads.deprels),
+            embedding: m.heads.embedding.map(|e| e.output),
+            checksums: m.files,
+        })
+    }
+
+    /// A token-classification model as optimum exports it: one `logits`
+    /// output per wordpiece, labels from `id2label`.
+    fn from_hf_config(dir: &Path, path: &Path) -> Result<Self> {
+        let c: HfConfig = read_json(path)?;
+        let mut labels = Vec::with_capacity(c.id2label.len());
+        for k in 0..c.id2label.len() {
+            match c.id2label.get(&k.to_string()) {
+                Some(label) => labels.push(label.clone()),
+                None => {
+                    return Err(Error::ModelCorrupt {
+                        path: path.to_path_buf(),
+                        detail: format!("id2label has no entry for id {k}; ids must run 0..{}", c.id2label.len()),
+                    });
+                }
+            }
+        }
+        let name = c.name_or_path.or(c.underscore_name_or_path).or(c.model_type).unwrap_or_else(|| {
+            dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into())
+        });
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            name,
+            version: String::new(),
+            manifest: "config.json",
+            max_wordpieces: c.max_position_embeddings.unwrap_or(512).min(512),
+            entities: Some(LabelHead { output: "logits".into(), labels }),
+            upos: None,
+            arcs: None,
+            deprels: None,
+            embedding: None,
+            checksums: BTreeMap::new(),
+        })
+    }
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::ModelCorrupt { path: path.to_path_buf(), detail: format!("cannot read it: {e}") })?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::ModelCorrupt { path: path.to_path_buf(), detail: format!("not the JSON expected: {e}") })
+}

@@ -1,0 +1,211 @@
+//! The engine with the shipped default models: exact spans in every offset
+//! unit, batch equals one by one, pretokenized words round-trip, long
+//! sentences cut without loss, clear errors that harm nothing else.
+
+use std::sync::OnceLock;
+
+use edgemine::decode::is_tree;
+use edgemine::{Engine, Error, Extraction, OffsetUnit, Options, Task};
+use proptest::prelude::*;
+
+fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| Engine::new().expect("the default models load"))
+}
+
+/// `text[start..end]` with offsets in `unit`.
+fn slice(text: &str, unit: OffsetUnit, start: usize, end: usize) -> String {
+    match unit {
+        OffsetUnit::Utf8 => text.get(start..end).expect("utf8 offsets on char boundaries").to_string(),
+        OffsetUnit::Char => text.chars().skip(start).take(end - start).collect(),
+        OffsetUnit::Utf16 => {
+            let units: Vec<u16> = text.encode_utf16().collect();
+            String::from_utf16(&units[start..end]).expect("utf16 offsets on code point boundaries")
+        }
+    }
+}
+
+fn check_spans(text: &str, x: &Extraction) {
+    let unit = x.offsets;
+    for e in x.entities.iter().flatten() {
+        assert_eq!(slice(text, unit, e.start, e.end), e.text, "entity in {unit:?}");
+        assert!((0.0..=1.0).contains(&e.score));
+    }
+    for w in x.words.iter().flatten() {
+        assert_eq!(slice(text, unit, w.start, w.end), w.text, "word in {unit:?}");
+    }
+    for s in &x.sentences {
+        let t = slice(text, unit, s.start, s.end);
+        assert!(!t.trim().is_empty() && t.trim() == t, "sentence {t:?}");
+    }
+}
+
+fn piece() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        "Anna Keller",
+        "Siemens",
+        "visited",
+        "Berlin",
+        "the",
+        "plant",
+        ".",
+        ",",
+        "!",
+        "?",
+        "Dr.",
+        "U.S.",
+        "don't",
+        "Tom's",
+        "3.5",
+        "48,500",
+        "e-mail",
+        "👋",
+        "🇩🇪",
+        "東京",
+        "naïve",
+        "e\u{301}",
+        "Zoë",
+        "«quoted»",
+        "\n",
+        "\n\n",
+        "  ",
+        "\t",
+        "--",
+        "(",
+        ")",
+        "https://example.org/a?b=c",
+        "\u{200b}",
+        "İstanbul",
+        "ǅ",
+    ])
+}
+
+fn document() -> impl Strategy<Value = String> {
+    prop::collection::vec((piece(), prop::sample::select(vec![" ", "", " ", "  "])), 1..40)
+        .prop_map(|parts| parts.into_iter().map(|(p, sep)| format!("{p}{sep}")).collect::<String>())
+        .prop_filter("has text", |t| !t.trim().is_empty())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_span_is_exact_in_every_unit(text in document()) {
+        for unit in [OffsetUnit::Utf8, OffsetUnit::Char, OffsetUnit::Utf16] {
+            let x = engine().extract_with(&text, &Options::default().with_offsets(unit)).expect("extract");
+            check_spans(&text, &x);
+            // Every word's head lies in its sentence, and each sentence is one tree.
+            let words = x.words.as_ref().expect("parse ran");
+            for s in 0..x.sentences.len() {
+                let heads: Vec<usize> = words.iter().filter(|w| w.sentence == s).map(|w| w.head.expect("head")).collect();
+                prop_assert!(is_tree(&heads), "sentence {} heads {:?}", s, heads);
+            }
+        }
+    }
+
+    #[test]
+    fn pretokenized_words_round_trip(tokens in prop::collection::vec("[A-Za-z0-9.,!?'’-]{1,12}|[東京👋é]{1,3}", 1..30),
+                                     seps in prop::collection::vec(prop::sample::select(vec![" ", "  ", "\t", "\n"]), 30)) {
+        let text: String = tokens.iter().zip(&seps).map(|(t, s)| format!("{t}{s}")).collect();
+        let x = engine().extract_with(&text, &Options::default().with_pretokenized(true).with_tasks([Task::Parse])).expect("extract");
+        let words: Vec<&str> = x.words.as_ref().expect("words").iter().map(|w| w.text.as_str()).collect();
+        prop_assert_eq!(words, tokens.iter().map(String::as_str).collect::<Vec<_>>());
+        check_spans(&text, &x);
+    }
+}
+
+#[test]
+fn batch_equals_one_by_one() {
+    let docs = [
+        "Dr. Anna Keller from Siemens Energy inspected the turbine hall in Hamburg.",
+        "Short.",
+        "Tom O'Brien asked the team in Rotterdam to send spare parts. Keller's report went to Brussels!",
+        "東京 and Berlin 👋 are far apart; Zoë flew from İstanbul.",
+        "A long list: pumps, valves, seals, impellers, bearings, gaskets, motors, drives and more.",
+    ];
+    let options = Options::default().with_offsets(OffsetUnit::Utf16);
+    let batch = engine().extract_batch_with(&docs, &options);
+    for (doc, result) in docs.iter().zip(batch) {
+        let single = engine().extract_with(doc, &options).expect("single");
+        assert_eq!(result.expect("batch"), single, "{doc}");
+    }
+}
+
+#[test]
+fn known_entities_with_offsets_in_each_unit() {
+    let text = "👋 Anna Keller visited Berlin.";
+    for (unit, start) in [(OffsetUnit::Utf8, 5), (OffsetUnit::Char, 2), (OffsetUnit::Utf16, 3)] {
+        let x = engine()
+            .extract_with(text, &Options::default().with_offsets(unit).with_tasks([Task::Entities]))
+            .expect("extract");
+        let entities = x.entities.expect("entities ran");
+        let person = entities.iter().find(|e| e.label == "PER").expect("a person");
+        assert_eq!((person.text.as_str(), person.start), ("Anna Keller", start));
+        assert!(entities.iter().any(|e| e.label == "LOC" && e.text == "Berlin"), "{entities:?}");
+        assert!(x.words.is_none(), "parse was not asked for");
+    }
+}
+
+#[test]
+fn a_sentence_longer_than_a_chunk_is_cut_without_loss() {
+    let sentence: String =
+        (0..40).map(|k| format!("Anna Keller met Tom Smith in Berlin on day {k} and ")).collect::<String>() + "left.";
+    let options = Options { chunk_wordpieces: Some(48), ..Options::default() };
+    let x = engine().extract_with(&sentence, &options).expect("extract");
+    let words = x.words.as_ref().expect("words");
+    let expected = edgemine::words::words(&sentence);
+    assert_eq!(words.len(), expected.len(), "every word once");
+    assert_eq!(x.sentences.len(), 1);
+    let heads: Vec<usize> = words.iter().map(|w| w.head.expect("head")).collect();
+    assert!(is_tree(&heads), "one tree over the windows");
+    let berlin = x.entities.as_ref().expect("entities").iter().filter(|e| e.text == "Berlin").count();
+    assert!(berlin >= 35, "entities found in every window, no duplicates: {berlin} of 40");
+    let mut starts: Vec<usize> = x.entities.iter().flatten().map(|e| e.start).collect();
+    starts.dedup();
+    assert_eq!(starts.len(), x.entities.as_ref().map_or(0, Vec::len), "no entity twice");
+    check_spans(&sentence, &x);
+}
+
+#[test]
+fn bad_documents_fail_alone() {
+    let options = Options { max_document_bytes: 100, ..Options::default() };
+    let long = "word ".repeat(40);
+    let docs = ["Anna Keller lives in Berlin.", "", "  \n ", long.as_str(), "Siemens is in Munich."];
+    let results = engine().extract_batch_with(&docs, &options);
+    assert!(results[0].is_ok() && results[4].is_ok());
+    assert!(matches!(results[1], Err(Error::EmptyDocument)));
+    assert!(matches!(results[2], Err(Error::EmptyDocument)));
+    assert!(matches!(results[3], Err(Error::DocumentTooLarge { bytes: 200, limit: 100 })));
+    let message = results[3].as_ref().err().map(ToString::to_string).unwrap_or_default();
+    assert!(message.contains("max_document_bytes"), "the error says which limit: {message}");
+}
+
+#[test]
+fn unavailable_tasks_and_bad_options_are_refused() {
+    let err = engine().extract_with("Hello Berlin.", &Options::default().with_tasks([Task::Triples])).unwrap_err();
+    assert!(matches!(err, Error::TaskUnavailable { .. }), "{err}");
+    let err = engine()
+        .extract_with("Hello Berlin.", &Options { chunk_wordpieces: Some(100_000), ..Options::default() })
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidOption { name: "chunk_wordpieces", .. }), "{err}");
+    assert!(matches!(edgemine::document_from_bytes(b"ok \xff"), Err(Error::InvalidUtf8 { valid_up_to: 3 })));
+}
+
+#[test]
+fn missing_and_corrupt_models_are_named() {
+    let err = Engine::from_dir("/nonexistent/models").err().expect("no model there");
+    assert!(matches!(err, Error::ModelNotFound { .. }), "{err}");
+
+    // A copy of the default model whose model.onnx is cut short.
+    let shipped = Engine::new().expect("default").info().dir;
+    let dir = std::env::temp_dir().join(format!("edgemine-corrupt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for f in ["edgemine.json", "tokenizer.json"] {
+        std::fs::copy(shipped.join(f), dir.join(f)).expect("copy");
+    }
+    let onnx = std::fs::read(shipped.join("model.onnx")).expect("read");
+    std::fs::write(dir.join("model.onnx"), &onnx[..onnx.len() / 2]).expect("write");
+    let err = Engine::from_dir(&dir).err().expect("a truncated model must not load");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(matches!(&err, Error::ModelCorrupt { path, .. } if path.ends_with("model.onnx")), "{err}");
+}
