@@ -82,7 +82,7 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
 
 fn utf8(bytes: Vec<u8>) -> Result<String, String> {
     String::from_utf8(bytes)
-        .map_err(|e| edgemine::document_from_bytes(e.as_bytes()).err().map(|e| e.to_string()).unwrap_or_default())
+        .map_err(|e| edgemine::Error::InvalidUtf8 { valid_up_to: e.utf8_error().valid_up_to() }.to_string())
 }
 
 fn json_document(line: &[u8], at: String) -> Document {

@@ -42,6 +42,15 @@ fn sentences(path: PathBuf) -> Vec<Vec<Vec<String>>> {
         .collect()
 }
 
+/// The gold rows of a dev file, its words (column 2) per sentence, and the
+/// CLI's records for them with `tasks`.
+fn gold_and_cli(file: &str, tasks: &str) -> (Vec<Vec<Vec<String>>>, Vec<Vec<String>>, Vec<Value>) {
+    let gold = sentences(data_dir().join(file));
+    let words: Vec<Vec<String>> = gold.iter().map(|s| s.iter().map(|r| r[1].clone()).collect()).collect();
+    let records = run_cli(tasks, &words, tasks);
+    (gold, words, records)
+}
+
 /// Runs `edgemine extract` on one JSON line per sentence (its words joined
 /// by spaces) and returns the output records in input order.
 fn run_cli(name: &str, words: &[Vec<String>], tasks: &str) -> Vec<Value> {
@@ -107,9 +116,7 @@ fn bio_spans(tags: &[String]) -> HashSet<(usize, usize, String)> {
 
 #[test]
 fn entities_reproduce_the_models_dev_f1() {
-    let gold = sentences(data_dir().join("uner_ewt/en_ewt-ud-dev.iob2"));
-    let words: Vec<Vec<String>> = gold.iter().map(|s| s.iter().map(|r| r[1].clone()).collect()).collect();
-    let records = run_cli("uner-dev", &words, "entities");
+    let (gold, words, records) = gold_and_cli("uner_ewt/en_ewt-ud-dev.iob2", "entities");
     let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
     for ((rows, words), record) in gold.iter().zip(&words).zip(&records) {
         let (starts, ends) = word_bounds(words);
@@ -136,9 +143,7 @@ fn entities_reproduce_the_models_dev_f1() {
 
 #[test]
 fn parse_reproduces_the_models_dev_upos_and_las() {
-    let gold = sentences(data_dir().join("ud_ewt/en_ewt-ud-dev.conllu"));
-    let words: Vec<Vec<String>> = gold.iter().map(|s| s.iter().map(|r| r[1].clone()).collect()).collect();
-    let records = run_cli("ud-dev", &words, "parse");
+    let (gold, _, records) = gold_and_cli("ud_ewt/en_ewt-ud-dev.conllu", "parse");
     let (mut n, mut upos, mut las) = (0usize, 0usize, 0usize);
     for (rows, record) in gold.iter().zip(&records) {
         let out = record["words"].as_array().expect("words");

@@ -51,16 +51,14 @@ pub(crate) fn bucket_length(len: usize, max: usize) -> usize {
 /// padded length, at least one row), with enough batches to keep `threads`
 /// workers busy when there are enough sequences.
 pub(crate) fn plan(sequences: &[Sequence], budget: usize, threads: usize, max_len: usize) -> Vec<Batch> {
+    let bucket_of: Vec<usize> = sequences.iter().map(|s| bucket_length(s.ids.len(), max_len)).collect();
     let mut order: Vec<usize> = (0..sequences.len()).collect();
-    order.sort_by_key(|&s| (bucket_length(sequences[s].ids.len(), max_len), s));
+    order.sort_by_key(|&s| (bucket_of[s], s));
     let mut out = Vec::new();
     let mut k = 0;
     while k < order.len() {
-        let length = bucket_length(sequences[order[k]].ids.len(), max_len);
-        let end = order[k..]
-            .iter()
-            .position(|&s| bucket_length(sequences[s].ids.len(), max_len) != length)
-            .map_or(order.len(), |p| k + p);
+        let length = bucket_of[order[k]];
+        let end = order[k..].iter().position(|&s| bucket_of[s] != length).map_or(order.len(), |p| k + p);
         let bucket = &order[k..end];
         // Rows per batch: a power of two within the budget, and small enough
         // that the bucket alone gives every worker a batch.

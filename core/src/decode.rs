@@ -258,6 +258,12 @@ mod tests {
         names.iter().map(|l| SpanLabel::parse(l)).collect()
     }
 
+    fn assert_one_span(spans: &[WordSpan], words: std::ops::Range<usize>, kind: &str, score: f32) {
+        assert_eq!(spans.len(), 1, "{spans:?}");
+        assert_eq!((spans[0].words.clone(), spans[0].kind.as_str()), (words, kind));
+        assert!((spans[0].score - score).abs() < 1e-5, "score {}", spans[0].score);
+    }
+
     fn rows(probs: &[&[f32]]) -> Vec<Vec<f32>> {
         probs.iter().map(|r| r.iter().map(|p| p.ln()).collect()).collect()
     }
@@ -269,9 +275,7 @@ mod tests {
         let lp = rows(&[&[0.6, 0.1, 0.3], &[0.1, 0.2, 0.7]]);
         let spans = bio_spans(&lp, &l);
         // Legal paths: O B-PER (0.6 × 0.2) beats B-PER I-PER (0.1 × 0.7).
-        assert_eq!(spans.len(), 1);
-        assert_eq!((spans[0].words.clone(), spans[0].kind.as_str()), (1..2, "PER"));
-        assert!((spans[0].score - 0.2).abs() < 1e-5);
+        assert_one_span(&spans, 1..2, "PER", 0.2);
     }
 
     #[test]
@@ -280,9 +284,7 @@ mod tests {
         let lp = rows(&[&[0.05, 0.8, 0.05, 0.05, 0.05], &[0.05, 0.05, 0.8, 0.05, 0.05], &[0.1, 0.04, 0.03, 0.03, 0.8]]);
         let spans = bio_spans(&lp, &l);
         // I-ORG cannot continue a PER span: the third word falls back to its best legal label, O.
-        assert_eq!(spans.len(), 1);
-        assert_eq!((spans[0].words.clone(), spans[0].kind.as_str()), (0..2, "PER"));
-        assert!((spans[0].score - 0.8).abs() < 1e-5);
+        assert_one_span(&spans, 0..2, "PER", 0.8);
     }
 
     #[test]
@@ -290,9 +292,7 @@ mod tests {
         let l = labels(&["O", "PER"]);
         let lp = rows(&[&[0.9, 0.1], &[0.2, 0.8], &[0.3, 0.7], &[0.9, 0.1]]);
         let spans = bio_spans(&lp, &l);
-        assert_eq!(spans.len(), 1);
-        assert_eq!((spans[0].words.clone(), spans[0].kind.as_str()), (1..3, "PER"));
-        assert!((spans[0].score - 0.75).abs() < 1e-5);
+        assert_one_span(&spans, 1..3, "PER", 0.75);
     }
 
     /// Brute force over all head assignments of a small sentence.

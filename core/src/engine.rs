@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
+use tract_onnx::prelude::tract_ndarray::{ArrayView3, Ix3, Ix4, ShapeError, s};
 
 use crate::batch::{self, Sequence};
 use crate::decode;
@@ -313,12 +314,16 @@ impl Engine {
         let rows: Vec<&Sequence> = b.rows.iter().map(|&s| &sequences[s]).collect();
         let input = batch::input(&rows, b.length, b.words);
         let outputs = self.model.network.run(input, &plan.wanted)?;
-        let view = |slot: Option<usize>| -> Result<Option<tract_onnx::prelude::tract_ndarray::ArrayViewD<'_, f32>>> {
+        let view = |slot: Option<usize>| {
             slot.map(|i| outputs[i].to_plain_array_view::<f32>().map_err(|e| Error::Inference(format!("{e:#}"))))
                 .transpose()
         };
-        let (ent, upos, arcs, deprels) =
-            (view(plan.slots.entities)?, view(plan.slots.upos)?, view(plan.slots.arcs)?, view(plan.slots.deprels)?);
+        let fixed = |e: ShapeError| Error::Inference(format!("an output has an unexpected rank: {e}"));
+        // Views of fixed rank: rows are read as contiguous slices, not by dynamic indexing.
+        let ent = view(plan.slots.entities)?.map(|v| v.into_dimensionality::<Ix3>()).transpose().map_err(fixed)?;
+        let upos = view(plan.slots.upos)?.map(|v| v.into_dimensionality::<Ix3>()).transpose().map_err(fixed)?;
+        let arcs = view(plan.slots.arcs)?.map(|v| v.into_dimensionality::<Ix3>()).transpose().map_err(fixed)?;
+        let deprels = view(plan.slots.deprels)?.map(|v| v.into_dimensionality::<Ix4>()).transpose().map_err(fixed)?;
         let mut out = Vec::with_capacity(rows.len());
         for (r, seq) in rows.iter().enumerate() {
             let Ok(doc) = &prepared[seq.doc] else { continue };
@@ -328,8 +333,7 @@ impl Engine {
             for w in chunk.owned.clone() {
                 if let Some(ent) = &ent {
                     let mut row = if self.model.word_level {
-                        let k = ent.shape()[2];
-                        (0..k).map(|c| ent[[r, local(w), c].as_slice()]).collect()
+                        ent.slice(s![r, local(w), ..]).to_vec()
                     } else {
                         pooled_row(ent, r, &seq.word_pieces[local(w)], options.aggregation)
                     };
@@ -337,9 +341,7 @@ impl Engine {
                     result.entity_rows.push(row);
                 }
                 if let Some(upos) = &upos {
-                    let k = upos.shape()[2];
-                    let row: Vec<f32> = (0..k).map(|c| upos[[r, local(w), c].as_slice()]).collect();
-                    result.upos.push(decode::argmax(&row));
+                    result.upos.push(decode::argmax(&upos.slice(s![r, local(w), ..]).to_vec()));
                 }
             }
             if let Some(arcs) = &arcs {
@@ -352,20 +354,17 @@ impl Engine {
                     let (l0, n) = (local(seg.start), seg.len());
                     let scores: Vec<Vec<f32>> = (0..n)
                         .map(|d| {
-                            let mut row: Vec<f32> = std::iter::once(arcs[[r, l0 + d, 0].as_slice()])
-                                .chain((0..n).map(|h| arcs[[r, l0 + d, l0 + h + 1].as_slice()]))
-                                .collect();
+                            let mut row = Vec::with_capacity(n + 1);
+                            row.push(arcs[[r, l0 + d, 0]]);
+                            row.extend(arcs.slice(s![r, l0 + d, l0 + 1..l0 + n + 1]).iter());
                             decode::log_softmax(&mut row);
                             row
                         })
                         .collect();
                     for (d, h) in decode::mst_heads(&scores).into_iter().enumerate() {
                         let column = if h == 0 { 0 } else { l0 + h };
-                        let label = deprels.as_ref().map(|dl| {
-                            let k = dl.shape()[3];
-                            let row: Vec<f32> = (0..k).map(|c| dl[[r, l0 + d, column, c].as_slice()]).collect();
-                            decode::argmax(&row)
-                        });
+                        let label =
+                            deprels.as_ref().map(|dl| decode::argmax(&dl.slice(s![r, l0 + d, column, ..]).to_vec()));
                         result.heads.push(match h {
                             0 if first_of_sentence => Head::Root,
                             0 => Head::EarlierWindow,
@@ -440,16 +439,13 @@ impl Engine {
                     let s = doc.sentence_of_word[w];
                     let first = doc.sentence_words[s].start;
                     let (start, end) = span(bytes);
+                    let predicted = || deprels.get(w).copied().flatten().and_then(|d| deprel_labels?.get(d).cloned());
                     let (head, deprel) = match heads.get(w) {
-                        Some(Head::Root) => (Some(0), deprels.get(w).copied().flatten()),
-                        Some(Head::Word(h)) => (Some(h - first + 1), deprels.get(w).copied().flatten()),
+                        Some(Head::Root) => (Some(0), predicted()),
+                        Some(Head::Word(h)) => (Some(h - first + 1), predicted()),
                         // The root of a later window of a cut sentence hangs on the sentence's root.
-                        Some(Head::EarlierWindow) => (Some(sentence_root[s] - first + 1), None),
+                        Some(Head::EarlierWindow) => (Some(sentence_root[s] - first + 1), Some("dep".to_string())),
                         None => (None, None),
-                    };
-                    let deprel = match heads.get(w) {
-                        Some(Head::EarlierWindow) => Some("dep".to_string()),
-                        _ => deprel.and_then(|d| deprel_labels.and_then(|l| l.get(d)).cloned()),
                     };
                     Word {
                         text: doc.text[bytes.clone()].to_string(),
@@ -578,15 +574,10 @@ struct ChunkResult {
 }
 
 /// Label probabilities of one word from its wordpieces' logits, as log-probabilities' input.
-fn pooled_row(
-    logits: &tract_onnx::prelude::tract_ndarray::ArrayViewD<'_, f32>,
-    r: usize,
-    pieces: &Range<usize>,
-    aggregation: Aggregation,
-) -> Vec<f32> {
+fn pooled_row(logits: &ArrayView3<'_, f32>, r: usize, pieces: &Range<usize>, aggregation: Aggregation) -> Vec<f32> {
     let k = logits.shape()[2];
     let probs = |p: usize| {
-        let mut row: Vec<f32> = (0..k).map(|c| logits[[r, p, c].as_slice()]).collect();
+        let mut row = logits.slice(s![r, p, ..]).to_vec();
         decode::log_softmax(&mut row);
         row.iter_mut().for_each(|x| *x = x.exp());
         row

@@ -154,25 +154,24 @@ impl Network {
 
     /// Runs one batch and returns the wanted outputs (by position), in the
     /// order asked.
-    pub fn run(&self, input: BatchInput, wanted: &[usize]) -> Result<Vec<Tensor>> {
+    pub fn run(&self, mut input: BatchInput, wanted: &[usize]) -> Result<Vec<Tensor>> {
         let mask = wanted.iter().fold(0u64, |m, &o| m | (1 << o));
         let plan = self.plan((input.rows, input.sequence, input.words, mask), wanted)?;
-        let shape = [input.rows, input.sequence];
-        let tensor = |data: Vec<i64>, shape: &[usize]| {
-            Tensor::from_shape(shape, &data).map_err(|e| Error::Inference(format!("{e:#}")))
+        let (rows, sequence, words) = (input.rows, input.sequence, input.words);
+        let tensor = |data: Vec<i64>, columns: usize| {
+            tract_ndarray::Array2::from_shape_vec((rows, columns), data)
+                .map(|a| a.into_tvalue())
+                .map_err(|e| Error::Inference(format!("input of the wrong size: {e}")))
         };
         let mut feeds = TVec::new();
-        let (mut ids, mut mask_v, mut case, mut index) =
-            (Some(input.input_ids), Some(input.attention_mask), Some(input.case_ids), Some(input.word_index));
         for kind in &self.inputs {
-            let t = match kind {
-                InputKind::InputIds => tensor(ids.take().unwrap_or_default(), &shape)?,
-                InputKind::AttentionMask => tensor(mask_v.take().unwrap_or_default(), &shape)?,
-                InputKind::TokenTypeIds => tensor(vec![0; input.rows * input.sequence], &shape)?,
-                InputKind::CaseIds => tensor(case.take().unwrap_or_default(), &shape)?,
-                InputKind::WordIndex => tensor(index.take().unwrap_or_default(), &[input.rows, input.words])?,
-            };
-            feeds.push(t.into_tvalue());
+            feeds.push(match kind {
+                InputKind::InputIds => tensor(std::mem::take(&mut input.input_ids), sequence)?,
+                InputKind::AttentionMask => tensor(std::mem::take(&mut input.attention_mask), sequence)?,
+                InputKind::TokenTypeIds => tensor(vec![0; rows * sequence], sequence)?,
+                InputKind::CaseIds => tensor(std::mem::take(&mut input.case_ids), sequence)?,
+                InputKind::WordIndex => tensor(std::mem::take(&mut input.word_index), words)?,
+            });
         }
         let outputs = plan.run(feeds).map_err(|e| Error::Inference(format!("{e:#}")))?;
         Ok(outputs.into_iter().map(|v| v.into_tensor()).collect())
