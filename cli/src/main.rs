@@ -91,6 +91,12 @@ struct ExtractArgs {
     /// Documents handed to the engine at a time.
     #[arg(long, value_name = "N", default_value_t = 256)]
     batch_docs: usize,
+    /// Wordpieces per inference batch (rows × padded length).
+    #[arg(long, value_name = "N", default_value_t = Options::default().batch_wordpieces)]
+    batch_wordpieces: usize,
+    /// Optimized plans (one per batch shape, ≈ 60–70 MB each) kept for reuse.
+    #[arg(long, value_name = "N", default_value_t = edgemine::DEFAULT_MAX_PLANS)]
+    max_plans: usize,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -111,6 +117,11 @@ fn parse_task(s: &str) -> Result<Task, String> {
     s.trim().parse().map_err(|e: edgemine::Error| e.to_string())
 }
 
+// Each optimized plan allocates and frees tens of MB on the pool's threads;
+// glibc keeps such memory in per-thread arenas, mimalloc gives it back.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EXIT_DOCUMENTS_FAILED: u8 = 1;
 const EXIT_MODEL: u8 = 3;
 const EXIT_IO: u8 = 4;
@@ -123,15 +134,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn load(model: Option<PathBuf>, threads: Option<usize>) -> Result<Engine, ExitCode> {
-    Engine::with_config(EngineConfig { model_dir: model, threads }).map_err(|e| {
+fn load(config: EngineConfig) -> Result<Engine, ExitCode> {
+    Engine::with_config(config).map_err(|e| {
         eprintln!("edgemine: {e}");
         ExitCode::from(EXIT_MODEL)
     })
 }
 
 fn models(args: ModelArgs) -> ExitCode {
-    let engine = match load(args.model, args.threads) {
+    let engine = match load(EngineConfig { model_dir: args.model, threads: args.threads, max_plans: None }) {
         Ok(e) => e,
         Err(code) => return code,
     };
@@ -152,7 +163,8 @@ fn models(args: ModelArgs) -> ExitCode {
 }
 
 fn extract(args: ExtractArgs) -> ExitCode {
-    let engine = match load(args.model.clone(), args.threads) {
+    let config = EngineConfig { model_dir: args.model.clone(), threads: args.threads, max_plans: Some(args.max_plans) };
+    let engine = match load(config) {
         Ok(e) => e,
         Err(code) => return code,
     };
@@ -174,6 +186,7 @@ fn extract(args: ExtractArgs) -> ExitCode {
         max_document_bytes: args.max_bytes,
         chunk_wordpieces: args.chunk_wordpieces,
         pack_sentences: args.pack_sentences,
+        batch_wordpieces: args.batch_wordpieces,
         ..Options::default()
     };
     let documents = match input::read_all(&args.files, args.input) {

@@ -29,7 +29,7 @@ pub mod split;
 pub mod tokenize;
 pub mod words;
 
-pub use engine::{DEFAULT_MODEL, Engine, EngineConfig, EngineInfo, ModelSource};
+pub use engine::{DEFAULT_MAX_PLANS, DEFAULT_MODEL, Engine, EngineConfig, EngineInfo, ModelSource};
 pub use error::{Error, Result, document_from_bytes};
 pub use extraction::{Entity, Extraction, KeyPhrase, Span, Triple, TripleArgument, Word};
 pub use offsets::OffsetUnit;

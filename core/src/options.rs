@@ -99,7 +99,8 @@ pub struct Options {
     /// higher that way.
     pub pack_sentences: bool,
     /// Wordpieces per inference batch (rows × padded length): big enough
-    /// to keep the matrix kernels busy, small enough to stay in cache.
+    /// to keep the matrix kernels busy, small enough to stay in cache. A
+    /// sequence longer than this runs alone.
     pub batch_wordpieces: usize,
 }
 
@@ -114,7 +115,7 @@ impl Default for Options {
             chunk_wordpieces: None,
             chunk_overlap: 32,
             pack_sentences: false,
-            batch_wordpieces: 2048,
+            batch_wordpieces: 256,
         }
     }
 }

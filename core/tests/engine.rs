@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use edgemine::decode::is_tree;
-use edgemine::{Engine, Error, Extraction, OffsetUnit, Options, Task};
+use edgemine::{Engine, EngineConfig, Error, Extraction, OffsetUnit, Options, Task};
 use proptest::prelude::*;
 
 fn engine() -> &'static Engine {
@@ -178,6 +178,26 @@ fn bad_documents_fail_alone() {
     assert!(matches!(results[3], Err(Error::DocumentTooLarge { bytes: 200, limit: 100 })));
     let message = results[3].as_ref().err().map(ToString::to_string).unwrap_or_default();
     assert!(message.contains("max_document_bytes"), "the error says which limit: {message}");
+}
+
+#[test]
+fn a_one_plan_cache_gives_the_same_results() {
+    // Sentences of many lengths, so batches of many shapes evict each other
+    // from a cache of one plan while both workers run.
+    let docs: Vec<String> = (1..40)
+        .map(|n| format!("Anna Keller met {} in Hamburg.", vec!["the engineers of Siemens"; n % 9 + 1].join(" and ")))
+        .collect();
+    let docs: Vec<&str> = docs.iter().map(String::as_str).collect();
+    let small = Engine::with_config(EngineConfig { max_plans: Some(1), threads: Some(2), ..EngineConfig::default() })
+        .expect("default models");
+    let options = Options::default();
+    let expected = engine().extract_batch_with(&docs, &options);
+    for (got, want) in small.extract_batch_with(&docs, &options).into_iter().zip(expected) {
+        assert_eq!(got.expect("extracts"), want.expect("extracts"));
+    }
+    let err =
+        Engine::with_config(EngineConfig { max_plans: Some(0), ..EngineConfig::default() }).err().expect("0 plans");
+    assert!(matches!(err, Error::InvalidOption { name: "max_plans", .. }), "{err}");
 }
 
 #[test]

@@ -39,13 +39,14 @@ pub(crate) struct Model {
 }
 
 impl Model {
-    pub fn load(dir: &Path) -> Result<Self> {
+    /// Loads the model folder `dir`, keeping at most `max_plans` optimized plans.
+    pub fn load(dir: &Path, max_plans: usize) -> Result<Self> {
         let spec = ModelSpec::read(dir)?;
         for (file, expected) in &spec.checksums {
             verify_checksum(&dir.join(file), expected)?;
         }
         let wordpiecer = Wordpiecer::from_file(&dir.join("tokenizer.json"))?;
-        let network = Network::load(&dir.join("model.onnx"))?;
+        let network = Network::load(&dir.join("model.onnx"), max_plans)?;
         let find = |name: Option<&str>| name.map(|n| network.output(n)).transpose();
         let outputs = HeadOutputs {
             entities: find(spec.entities.as_ref().map(|h| h.output.as_str()))?,
