@@ -10,6 +10,11 @@ use std::process::Command;
 
 use serde_json::Value;
 
+/// A gold sentence: its rows, each row its columns.
+type GoldSentence = Vec<Vec<String>>;
+/// (byte offset, word index) pairs.
+type ByteToWord = (usize, usize);
+
 fn data_dir() -> PathBuf {
     std::env::var_os("EDGEMINE_DATA")
         .map(PathBuf::from)
@@ -26,7 +31,7 @@ fn manifest_score(dataset: &str, key: &str) -> f64 {
 
 /// Rows of each sentence of a CoNLL-style file (comment lines skipped,
 /// multiword-token and empty-node rows dropped).
-fn sentences(path: PathBuf) -> Vec<Vec<Vec<String>>> {
+fn sentences(path: PathBuf) -> Vec<GoldSentence> {
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (set EDGEMINE_DATA to the shared data folder)", path.display()));
     text.split("\n\n")
@@ -44,7 +49,7 @@ fn sentences(path: PathBuf) -> Vec<Vec<Vec<String>>> {
 
 /// The gold rows of a dev file, its words (column 2) per sentence, and the
 /// CLI's records for them with `tasks`.
-fn gold_and_cli(file: &str, tasks: &str) -> (Vec<Vec<Vec<String>>>, Vec<Vec<String>>, Vec<Value>) {
+fn gold_and_cli(file: &str, tasks: &str) -> (Vec<GoldSentence>, Vec<Vec<String>>, Vec<Value>) {
     let gold = sentences(data_dir().join(file));
     let words: Vec<Vec<String>> = gold.iter().map(|s| s.iter().map(|r| r[1].clone()).collect()).collect();
     let records = run_cli(tasks, &words, tasks);
@@ -86,7 +91,7 @@ fn run_cli(name: &str, words: &[Vec<String>], tasks: &str) -> Vec<Value> {
 }
 
 /// Word index of each byte offset where a word starts / ends, for words joined by single spaces.
-fn word_bounds(words: &[String]) -> (Vec<(usize, usize)>, Vec<(usize, usize)>) {
+fn word_bounds(words: &[String]) -> (Vec<ByteToWord>, Vec<ByteToWord>) {
     let (mut starts, mut ends, mut at) = (Vec::new(), Vec::new(), 0);
     for (i, w) in words.iter().enumerate() {
         starts.push((at, i));

@@ -154,10 +154,10 @@ pub fn mst_heads(arc_log_probs: &[Vec<f32>]) -> Vec<usize> {
     let penalty = 1.0 + 2.0 * (n as f64 + 1.0) * (finite_max + 1.0);
     // scores[d][h]: h heads d, over nodes 0..=n with 0 = ROOT.
     let mut scores = vec![vec![f64::NEG_INFINITY; n + 1]; n + 1];
-    for d in 1..=n {
-        for h in 0..=n {
-            let s = arc_log_probs[d - 1].get(h).copied().unwrap_or(f32::NEG_INFINITY) as f64;
-            scores[d][h] = if h == 0 { s - penalty } else { s };
+    for (row, probs) in scores[1..].iter_mut().zip(arc_log_probs) {
+        for (h, score) in row.iter_mut().enumerate() {
+            let s = probs.get(h).copied().unwrap_or(f32::NEG_INFINITY) as f64;
+            *score = if h == 0 { s - penalty } else { s };
         }
     }
     chu_liu_edmonds(&scores)[1..].to_vec()

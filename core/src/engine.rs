@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use tract_onnx::prelude::tract_ndarray::{ArrayView3, Ix3, Ix4, ShapeError, s};
+use tract_onnx::prelude::tract_ndarray::{ArrayView1, ArrayView3, Ix3, Ix4, ShapeError, s};
 
 use crate::batch::{self, Sequence};
 use crate::decode;
@@ -361,7 +361,7 @@ impl Engine {
                     result.entity_rows.push(row);
                 }
                 if let Some(upos) = &upos {
-                    result.upos.push(decode::argmax(&upos.slice(s![r, local(w), ..]).to_vec()));
+                    result.upos.push(argmax_row(upos.slice(s![r, local(w), ..])));
                 }
             }
             if let Some(arcs) = &arcs {
@@ -383,8 +383,7 @@ impl Engine {
                         .collect();
                     for (d, h) in decode::mst_heads(&scores).into_iter().enumerate() {
                         let column = if h == 0 { 0 } else { l0 + h };
-                        let label =
-                            deprels.as_ref().map(|dl| decode::argmax(&dl.slice(s![r, l0 + d, column, ..]).to_vec()));
+                        let label = deprels.as_ref().map(|dl| argmax_row(dl.slice(s![r, l0 + d, column, ..])));
                         result.heads.push(match h {
                             0 if first_of_sentence => Head::Root,
                             0 => Head::EarlierWindow,
@@ -591,6 +590,15 @@ struct ChunkResult {
     upos: Vec<usize>,
     heads: Vec<Head>,
     deprels: Vec<Option<usize>>,
+}
+
+/// [`decode::argmax`] of one output row, without a copy when the row is
+/// contiguous (it is in tract's row-major outputs).
+fn argmax_row(row: ArrayView1<'_, f32>) -> usize {
+    match row.as_slice() {
+        Some(values) => decode::argmax(values),
+        None => decode::argmax(&row.to_vec()),
+    }
 }
 
 /// Label probabilities of one word from its wordpieces' logits, as log-probabilities' input.

@@ -143,6 +143,8 @@ pub fn chunks(sentences: &[Range<usize>], wordpieces: &[usize], limits: ChunkLim
 }
 
 #[cfg(test)]
+// `&[0..n]` is a list of one sentence's word range, not a mistaken range.
+#[allow(clippy::single_range_in_vec_init)]
 mod tests {
     use super::*;
 

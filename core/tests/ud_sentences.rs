@@ -2,20 +2,13 @@
 //! sentences joined as running text (a space between sentences, a line
 //! break between paragraphs), split again, and the boundaries compared.
 
-use std::collections::HashSet;
-use std::path::PathBuf;
+mod shared;
 
-fn data_dir() -> PathBuf {
-    std::env::var_os("EDGEMINE_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
-}
+use std::collections::HashSet;
 
 /// (document text, gold sentence end offsets).
 fn documents() -> Vec<(String, HashSet<usize>)> {
-    let path = data_dir().join("ud_ewt/en_ewt-ud-dev.conllu");
-    let conllu = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (set EDGEMINE_DATA to the shared data folder)", path.display()));
+    let conllu = shared::read("ud_ewt/en_ewt-ud-dev.conllu");
     let mut docs: Vec<(String, HashSet<usize>)> = Vec::new();
     for line in conllu.lines() {
         if line.starts_with("# newdoc") {

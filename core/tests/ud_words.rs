@@ -2,22 +2,15 @@
 //! default models were trained on UD words, so the engine must cut text the
 //! way the treebank does.
 
-use std::collections::HashSet;
-use std::path::PathBuf;
+mod shared;
 
-fn data_dir() -> PathBuf {
-    std::env::var_os("EDGEMINE_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
-}
+use std::collections::HashSet;
 
 /// (text, gold word byte spans) per sentence. A multiword token counts as
 /// its words when they spell it exactly ("don't" = "do" + "n't", as the
 /// models were trained), else as its surface form.
 fn gold_sentences() -> Vec<(String, Vec<(usize, usize)>)> {
-    let path = data_dir().join("ud_ewt/en_ewt-ud-dev.conllu");
-    let conllu = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (set EDGEMINE_DATA to the shared data folder)", path.display()));
+    let conllu = shared::read("ud_ewt/en_ewt-ud-dev.conllu");
     let mut out = Vec::new();
     for block in conllu.split("\n\n") {
         let Some(text) = block.lines().find_map(|l| l.strip_prefix("# text = ")) else { continue };

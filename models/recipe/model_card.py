@@ -97,10 +97,10 @@ def main() -> None:
     ap.add_argument("--variants", type=Path, help="WORK/variants: add the table of recipe variants (variant.sh)")
     args = ap.parse_args()
 
-    write_evaluation(args.folder, json.loads(args.scores.read_text()))
+    stored = json.loads(args.scores.read_text())
+    write_evaluation(args.folder, stored)
     manifest = json.loads((args.folder / "edgemine.json").read_text())
     train = json.loads(args.train.read_text())
-    stored = json.loads(args.scores.read_text())
     fp32 = json.loads(args.fp32_scores.read_text())
     ref = json.loads(args.reference.read_text())
     targs = train["args"]
