@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run every test suite of the project. Expects the environment .ci/run builds
-# (a .venv with models/tests/requirements.txt); set PYTHON to use another.
+# (a .venv with models/tests/requirements.txt and tests/requirements.txt);
+# set PYTHON to use another.
 set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON=${PYTHON:-.venv/bin/python}
@@ -8,3 +9,5 @@ echo "== Rust: cargo test --workspace"
 cargo test --workspace --locked
 echo "== Python: models/tests"
 "$PYTHON" -m pytest -q models/tests
+echo "== End to end: tests (CaRB dev, with the CLI cargo test built)"
+EDGEMINE_BIN=${EDGEMINE_BIN:-target/debug/edgemine} "$PYTHON" -m pytest -q -s tests/carb_dev.py

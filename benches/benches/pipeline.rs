@@ -60,7 +60,11 @@ fn stages(c: &mut Criterion) {
     let mut group = c.benchmark_group("extract");
     group.sample_size(10);
     group.throughput(Throughput::Elements(some_words as u64));
-    for (name, tasks) in [("entities", vec![Task::Entities]), ("entities+parse", vec![Task::Entities, Task::Parse])] {
+    for (name, tasks) in [
+        ("entities", vec![Task::Entities]),
+        ("entities+parse", vec![Task::Entities, Task::Parse]),
+        ("entities+parse+triples", vec![Task::Entities, Task::Parse, Task::Triples]),
+    ] {
         let options = Options { tasks: Some(tasks), ..Options::default() };
         // Plans for the corpus's shapes are built before timing starts.
         engine.extract_batch_with(&some, &options);

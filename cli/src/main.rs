@@ -58,7 +58,7 @@ struct ExtractArgs {
     /// How input splits into documents: the whole file, each line, or each line a JSON object {"id", "text"}.
     #[arg(long, value_enum, default_value = "text")]
     input: InputMode,
-    /// Output format: pretty JSON, one JSON object per line, or CoNLL-U.
+    /// Output format: pretty JSON, one JSON object per line, CoNLL-U, or CaRB's tabbed triples.
     #[arg(long, value_enum, default_value = "json")]
     format: Format,
     /// Comma-separated tasks: entities, parse, keyphrases, triples (default: all the model provides).
@@ -123,6 +123,8 @@ fn parse_task(s: &str) -> Result<Task, String> {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const EXIT_DOCUMENTS_FAILED: u8 = 1;
+/// Bad command line (clap exits with 2 too).
+const EXIT_USAGE: u8 = 2;
 const EXIT_MODEL: u8 = 3;
 const EXIT_IO: u8 = 4;
 
@@ -168,11 +170,19 @@ fn extract(args: ExtractArgs) -> ExitCode {
         Ok(e) => e,
         Err(code) => return code,
     };
+    let tasks = match (&args.tasks, args.format) {
+        (None, Format::Carb) => Some(vec![Task::Triples]),
+        (Some(t), Format::Carb) if !t.contains(&Task::Triples) => {
+            eprintln!("edgemine: --format carb writes triples; add triples to --tasks");
+            return ExitCode::from(EXIT_USAGE);
+        }
+        _ => args.tasks.clone(),
+    };
     let options = Options {
-        tasks: args.tasks.clone(),
-        // CoNLL-U carries no offsets and slices the text by bytes.
+        tasks,
+        // CoNLL-U and CaRB carry no offsets and slice the text by bytes.
         offsets: match args.offsets {
-            _ if args.format == Format::Conllu => OffsetUnit::Utf8,
+            _ if matches!(args.format, Format::Conllu | Format::Carb) => OffsetUnit::Utf8,
             Offsets::Utf8 => OffsetUnit::Utf8,
             Offsets::Char => OffsetUnit::Char,
             Offsets::Utf16 => OffsetUnit::Utf16,

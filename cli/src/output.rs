@@ -1,4 +1,4 @@
-//! Writing extractions: JSON, JSON lines, CoNLL-U.
+//! Writing extractions: JSON, JSON lines, CoNLL-U, CaRB's tab-separated triples.
 
 use std::io::Write;
 
@@ -18,6 +18,9 @@ pub enum Format {
     Jsonl,
     /// CoNLL-U: words, UPOS, HEAD, DEPREL; entities as IOB2 in MISC (`Entity=B-PER`).
     Conllu,
+    /// Triples for the CaRB scorer: `sentence<TAB>score<TAB>relation<TAB>subject<TAB>object<TAB>arguments…`,
+    /// one per line. The sentence is the input line (`--input lines|jsonl`) or the sentence's text.
+    Carb,
 }
 
 /// One output record: the document's id, then its extraction or its error.
@@ -40,21 +43,23 @@ pub struct Writer<W: Write> {
     format: Format,
     /// Pretty JSON of a single text document is a bare object; anything else an array.
     bare_object: bool,
+    /// Whole documents are whole inputs (a file), not lines.
+    text_input: bool,
     written: usize,
 }
 
 impl<W: Write> Writer<W> {
     pub fn new(out: W, format: Format, documents: usize, text_input: bool) -> Self {
-        Self { out, format, bare_object: documents == 1 && text_input, written: 0 }
+        Self { out, format, bare_object: documents == 1 && text_input, text_input, written: 0 }
     }
 
     /// Writes one document's result: the extraction with its `id`, or `{"id", "error"}`.
     pub fn write(&mut self, doc: &Document, result: &Result<Extraction, String>) -> std::io::Result<()> {
-        if self.format == Format::Conllu {
-            return match (result, &doc.text) {
-                (Ok(x), Ok(text)) => write_conllu(&mut self.out, &doc.name(), text, x),
-                _ => Ok(()),
-            };
+        match (self.format, result, &doc.text) {
+            (Format::Conllu, Ok(x), Ok(text)) => return write_conllu(&mut self.out, &doc.name(), text, x),
+            (Format::Carb, Ok(x), Ok(text)) => return write_carb(&mut self.out, text, x, !self.text_input),
+            (Format::Conllu | Format::Carb, _, _) => return Ok(()),
+            _ => {}
         }
         let value = match result {
             Ok(extraction) => Record::Done { id: &doc.id, extraction },
@@ -117,6 +122,28 @@ fn write_conllu(out: &mut impl Write, id: &str, text: &str, x: &Extraction) -> s
                 w.deprel.as_deref().unwrap_or("_"),
                 if misc.is_empty() { "_".to_string() } else { misc.join("|") },
             )?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// CaRB's tabbed format. Tabs and line breaks inside a field become spaces.
+fn write_carb(out: &mut impl Write, text: &str, x: &Extraction, whole_document: bool) -> std::io::Result<()> {
+    debug_assert_eq!(x.offsets, edgemine::OffsetUnit::Utf8, "CaRB output slices the text by byte offsets");
+    let field = |s: &str| s.trim().replace(['\t', '\n', '\r'], " ");
+    for t in x.triples.as_deref().unwrap_or(&[]) {
+        let sentence = if whole_document {
+            field(text)
+        } else {
+            x.sentences.get(t.sentence).and_then(|s| text.get(s.start..s.end)).map(field).unwrap_or_default()
+        };
+        write!(out, "{sentence}\t{:.4}\t{}\t{}", t.score, field(&t.label), field(&t.subject.text))?;
+        if let Some(o) = &t.object {
+            write!(out, "\t{}", field(&o.text))?;
+        }
+        for a in &t.arguments {
+            write!(out, "\t{}", field(&a.text))?;
         }
         writeln!(out)?;
     }

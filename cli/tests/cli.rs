@@ -78,6 +78,30 @@ fn conllu_has_ten_columns_and_heads_in_range() {
 }
 
 #[test]
+fn carb_format_writes_one_scored_triple_per_line_with_the_input_line() {
+    let lines =
+        "Siemens built a new plant in Hamburg .\nThe plant , which employs 300 people , was opened by Anna Keller .\n";
+    let out = edgemine(&["extract", "--input", "lines", "--format", "carb"], lines);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).expect("utf8");
+    let inputs: Vec<&str> = lines.lines().collect();
+    let rows: Vec<Vec<&str>> = stdout.lines().map(|l| l.split('\t').collect()).collect();
+    assert!(rows.len() >= 3, "{stdout}");
+    for row in &rows {
+        assert!(row.len() >= 4, "sentence, score, relation, subject at least: {row:?}");
+        assert!(inputs.contains(&row[0]), "the sentence is an input line: {row:?}");
+        let score: f64 = row[1].parse().expect("score");
+        assert!((0.0..=1.0).contains(&score));
+    }
+    assert!(rows.iter().any(|r| r[0] == inputs[0] && r[2..5] == ["built", "Siemens", "a new plant"]), "{stdout}");
+    assert!(rows.iter().any(|r| r[0] == inputs[1] && r[2..5] == ["employs", "The plant", "300 people"]), "{stdout}");
+
+    let refused = edgemine(&["extract", "--format", "carb", "--tasks", "entities"], "Hello.");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("add triples to --tasks"));
+}
+
+#[test]
 fn exit_codes_say_what_failed() {
     let missing = edgemine(&["extract", "/nonexistent/file.txt"], "");
     assert_eq!(missing.status.code(), Some(4));
@@ -91,7 +115,7 @@ fn exit_codes_say_what_failed() {
     assert!(invalid_utf8.status.success());
     let models = edgemine(&["models", "--json"], "");
     let info: Value = serde_json::from_slice(&models.stdout).expect("json");
-    assert_eq!(info["tasks"], serde_json::json!(["entities", "parse"]));
+    assert_eq!(info["tasks"], serde_json::json!(["entities", "parse", "triples"]));
     assert!(info["threads"].as_u64().is_some_and(|t| t >= 1));
 }
 

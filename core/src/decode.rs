@@ -33,6 +33,18 @@ pub fn argmax(row: &[f32]) -> usize {
     best
 }
 
+/// Index and softmax probability of the largest of some logits.
+pub fn most_probable(logits: impl Iterator<Item = f32> + Clone) -> (usize, f32) {
+    let (mut best, mut top) = (0, f32::NEG_INFINITY);
+    for (i, x) in logits.clone().enumerate() {
+        if x > top {
+            (best, top) = (i, x);
+        }
+    }
+    let total: f32 = logits.map(|x| (x - top).exp()).sum();
+    (best, if total > 0.0 { 1.0 / total } else { 0.0 })
+}
+
 /// A label of a BIO-style scheme, split into its prefix and type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpanLabel {

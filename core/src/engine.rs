@@ -11,12 +11,13 @@ use tract_onnx::prelude::tract_ndarray::{ArrayView1, ArrayView3, Ix3, Ix4, Shape
 use crate::batch::{self, Sequence};
 use crate::decode;
 use crate::error::{Error, Result};
-use crate::extraction::{Entity, Extraction, Span, Word};
+use crate::extraction::{Entity, Extraction, Span, Triple, TripleArgument, Word};
 use crate::model::Model;
 use crate::offsets::OffsetMap;
 use crate::options::{Aggregation, Options, Task};
 use crate::split::{self, Chunk, ChunkLimits};
 use crate::tokenize::Wordpieces;
+use crate::triples::{self, ParsedWord};
 use crate::words;
 
 /// Name of the default model folder, under the models directory.
@@ -267,6 +268,8 @@ impl Engine {
         let outs = &self.model.outputs;
         let entities = tasks.contains(&Task::Entities);
         let parse = tasks.contains(&Task::Parse);
+        let triples = tasks.contains(&Task::Triples);
+        let tree = parse || triples;
         let mut wanted = Vec::new();
         let mut slot = |o: Option<usize>, on: bool| {
             o.filter(|_| on).map(|o| {
@@ -276,11 +279,11 @@ impl Engine {
         };
         let slots = Slots {
             entities: slot(outs.entities, entities),
-            upos: slot(outs.upos, parse),
-            arcs: slot(outs.arcs, parse),
-            deprels: slot(outs.deprels, parse && outs.arcs.is_some()),
+            upos: slot(outs.upos, tree),
+            arcs: slot(outs.arcs, tree),
+            deprels: slot(outs.deprels, tree && outs.arcs.is_some()),
         };
-        Ok(RunPlan { entities, parse, wanted, slots, budget })
+        Ok(RunPlan { entities, parse, triples, wanted, slots, budget })
     }
 
     /// Split and tokenize one document.
@@ -383,7 +386,15 @@ impl Engine {
                         .collect();
                     for (d, h) in decode::mst_heads(&scores).into_iter().enumerate() {
                         let column = if h == 0 { 0 } else { l0 + h };
-                        let label = deprels.as_ref().map(|dl| argmax_row(dl.slice(s![r, l0 + d, column, ..])));
+                        let (label, label_prob) = match &deprels {
+                            Some(dl) => {
+                                let (best, p) =
+                                    decode::most_probable(dl.slice(s![r, l0 + d, column, ..]).iter().copied());
+                                (Some(best), p)
+                            }
+                            None => (None, 1.0),
+                        };
+                        result.confidence.push(scores[d][h].exp() * label_prob);
                         result.heads.push(match h {
                             0 if first_of_sentence => Head::Root,
                             0 => Head::EarlierWindow,
@@ -410,12 +421,13 @@ impl Engine {
         chunks.sort_by_key(|(c, _)| *c);
         let n = doc.words.len();
         let mut entity_rows = Vec::with_capacity(if plan.entities { n } else { 0 });
-        let (mut upos, mut heads, mut deprels) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut upos, mut heads, mut deprels, mut confidence) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (_, r) in chunks {
             entity_rows.extend(r.entity_rows);
             upos.extend(r.upos);
             heads.extend(r.heads);
             deprels.extend(r.deprels);
+            confidence.extend(r.confidence);
         }
         let map = OffsetMap::new(doc.text, options.offsets);
         let span = |r: &Range<usize>| (map.convert(r.start), map.convert(r.end));
@@ -441,7 +453,7 @@ impl Engine {
             }
             out
         });
-        let words = plan.parse.then(|| {
+        let words: Option<Vec<Word>> = (plan.parse || plan.triples).then(|| {
             let spec = &self.model.spec;
             let upos_labels = spec.upos.as_ref().map(|h| &h.labels);
             let deprel_labels = spec.deprels.as_ref().map(|h| &h.labels);
@@ -478,10 +490,72 @@ impl Engine {
                 })
                 .collect()
         });
+        let triples = plan.triples.then(|| {
+            let words = words.as_deref().unwrap_or_default();
+            let mut out = Vec::new();
+            for (s, range) in doc.sentence_words.iter().enumerate() {
+                let parsed: Vec<ParsedWord> = words[range.clone()]
+                    .iter()
+                    .zip(&confidence[range.clone()])
+                    .map(|(w, &confidence)| ParsedWord {
+                        text: &w.text,
+                        upos: w.upos.as_deref().unwrap_or("X"),
+                        head: w.head.unwrap_or(0),
+                        deprel: w.deprel.as_deref().unwrap_or("dep"),
+                        confidence,
+                    })
+                    .collect();
+                let bytes_of =
+                    |r: &Range<usize>| doc.words[range.start + r.start].start..doc.words[range.start + r.end - 1].end;
+                let argument = |bytes: Range<usize>, parts: Vec<Span>| {
+                    let (start, end) = span(&bytes);
+                    TripleArgument { text: doc.text[bytes].to_string(), start, end, parts }
+                };
+                for t in triples::triples(&parsed) {
+                    let object = t.object.as_ref().map(|o| argument(bytes_of(o), Vec::new()));
+                    let relation = match (t.relation.first(), t.relation.last()) {
+                        (Some(&a), Some(&b)) => {
+                            let pieces = contiguous_runs(&t.relation);
+                            let parts = if pieces.len() > 1 {
+                                pieces
+                                    .iter()
+                                    .map(|p| {
+                                        let (start, end) = span(&bytes_of(p));
+                                        Span { start, end }
+                                    })
+                                    .collect()
+                            } else {
+                                Vec::new()
+                            };
+                            argument(bytes_of(&(a..b + 1)), parts)
+                        }
+                        // An implied relation: empty, where the object starts.
+                        _ => {
+                            let at = match &t.object {
+                                Some(o) => bytes_of(o).start,
+                                None => bytes_of(&t.subject).end,
+                            };
+                            argument(at..at, Vec::new())
+                        }
+                    };
+                    out.push(Triple {
+                        subject: argument(bytes_of(&t.subject), Vec::new()),
+                        relation,
+                        label: t.label,
+                        object,
+                        arguments: t.arguments.iter().map(|a| argument(bytes_of(a), Vec::new())).collect(),
+                        score: t.score,
+                        sentence: s,
+                    });
+                }
+            }
+            out
+        });
+        let words = if plan.parse { words } else { None };
         Extraction {
             entities,
             keyphrases: None,
-            triples: None,
+            triples,
             sentences: doc
                 .sentences
                 .iter()
@@ -508,7 +582,10 @@ struct Slots {
 /// What one call computes.
 struct RunPlan {
     entities: bool,
+    /// Words with their parse are returned.
     parse: bool,
+    /// Triples are read off the parse (computed whether or not it is returned).
+    triples: bool,
     /// Graph outputs to compute, in slot order.
     wanted: Vec<usize>,
     slots: Slots,
@@ -590,6 +667,8 @@ struct ChunkResult {
     upos: Vec<usize>,
     heads: Vec<Head>,
     deprels: Vec<Option<usize>>,
+    /// Probability of each word's head times that of its relation.
+    confidence: Vec<f32>,
 }
 
 /// [`decode::argmax`] of one output row, without a copy when the row is
@@ -628,6 +707,18 @@ fn pooled_row(logits: &ArrayView3<'_, f32>, r: usize, pieces: &Range<usize>, agg
     };
     // Back to logits: log of the pooled probabilities (log_softmax is then a no-op up to rounding).
     pooled.into_iter().map(|p| p.max(1e-30).ln()).collect()
+}
+
+/// Maximal runs of consecutive indices in an ascending list: `[2, 3, 7]` → `2..4, 7..8`.
+fn contiguous_runs(indices: &[usize]) -> Vec<Range<usize>> {
+    let mut runs: Vec<Range<usize>> = Vec::new();
+    for &i in indices {
+        match runs.last_mut() {
+            Some(r) if r.end == i => r.end = i + 1,
+            _ => runs.push(i..i + 1),
+        }
+    }
+    runs
 }
 
 /// Byte or word ranges.

@@ -69,12 +69,17 @@ pub struct KeyPhrase {
 /// A part of a triple with its span.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TripleArgument {
-    /// The text, exactly as in the document.
+    /// The text, exactly as in the document: `document[start..end]`.
     pub text: String,
     /// Start offset.
     pub start: usize,
     /// End offset (exclusive).
     pub end: usize,
+    /// The pieces, when the words of a relation leave gaps ("turn … off",
+    /// "has … been found"): each piece's span. Absent when the part is
+    /// contiguous.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<Span>,
 }
 
 /// A subject–relation–object triple.
@@ -82,11 +87,21 @@ pub struct TripleArgument {
 pub struct Triple {
     /// Who or what.
     pub subject: TripleArgument,
-    /// What it does or is.
+    /// What it does or is: the span from the relation's first word to its
+    /// last (see `parts` for its pieces). Empty, at the object's start, when
+    /// the relation is implied (the "is" of an apposition).
     pub relation: TripleArgument,
-    /// To whom or what.
-    pub object: TripleArgument,
-    /// Confidence in [0, 1].
+    /// The relation as a phrase: its words joined by single spaces, or the
+    /// implied verb. What an edge of a graph or an Open IE scorer reads.
+    pub label: String,
+    /// To whom or what; `null` for a clause without an object ("the plant closed").
+    pub object: Option<TripleArgument>,
+    /// Further arguments after the object: indirect objects, obliques and
+    /// clausal complements not folded into the relation, in sentence order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub arguments: Vec<TripleArgument>,
+    /// Confidence in [0, 1]: how the triple was built, times the parser's
+    /// confidence in the arcs it rests on. Ranks triples; not calibrated.
     pub score: f32,
     /// Index of its sentence.
     pub sentence: usize,

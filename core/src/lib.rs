@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! text ─► split ─► tokenize ─► batch ─► infer (model) ─► decode ─► merge (engine) ─► Extraction
+//!                                                                 └─► triples (from the parse)
 //! ```
 //!
 //! ```no_run
@@ -27,6 +28,7 @@ pub mod offsets;
 mod options;
 pub mod split;
 pub mod tokenize;
+pub mod triples;
 pub mod words;
 
 pub use engine::{DEFAULT_MAX_PLANS, DEFAULT_MODEL, Engine, EngineConfig, EngineInfo, ModelSource};

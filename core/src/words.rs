@@ -86,7 +86,13 @@ fn is_apostrophe(c: char) -> bool {
 /// combining marks is never cut apart.
 fn split_token(text: &str, start: usize, end: usize, sentence_end: bool, out: &mut Vec<Range<usize>>) {
     let token = &text[start..end];
-    if EMOTICONS.contains(&token) {
+    // A clitic already split off ("John 's", as tokenized text writes it) stays one word.
+    let is_clitic = || {
+        let normalized: String =
+            token.chars().map(|c| if c == '\u{2019}' { '\'' } else { c.to_ascii_lowercase() }).collect();
+        CLITICS.contains(&normalized.as_str())
+    };
+    if EMOTICONS.contains(&token) || is_clitic() {
         out.push(start..end);
         return;
     }
@@ -298,6 +304,7 @@ mod tests {
         assert_eq!(texts("I don't know, do you?"), ["I", "do", "n't", "know", ",", "do", "you", "?"]);
         assert_eq!(texts("We can't, they won't."), ["We", "ca", "n't", ",", "they", "wo", "n't", "."]);
         assert_eq!(texts("John's car; they're here"), ["John", "'s", "car", ";", "they", "'re", "here"]);
+        assert_eq!(texts("John 's car ; they ’re here"), ["John", "'s", "car", ";", "they", "’re", "here"]);
         assert_eq!(texts("It\u{2019}s fine"), ["It", "\u{2019}s", "fine"]);
         assert_eq!(texts("I cannot go"), ["I", "can", "not", "go"]);
         assert_eq!(texts("the students' rooms"), ["the", "students", "'", "rooms"]);

@@ -34,6 +34,21 @@ fn check_spans(text: &str, x: &Extraction) {
     for w in x.words.iter().flatten() {
         assert_eq!(slice(text, unit, w.start, w.end), w.text, "word in {unit:?}");
     }
+    for t in x.triples.iter().flatten() {
+        assert!((0.0..=1.0).contains(&t.score), "triple score {}", t.score);
+        assert!(t.sentence < x.sentences.len());
+        let parts = [Some(&t.subject), Some(&t.relation), t.object.as_ref()].into_iter().flatten().chain(&t.arguments);
+        for p in parts {
+            assert_eq!(slice(text, unit, p.start, p.end), p.text, "triple part in {unit:?}");
+        }
+        for piece in &t.relation.parts {
+            assert!(
+                t.relation.start <= piece.start && piece.end <= t.relation.end,
+                "a relation piece inside the relation"
+            );
+            assert!(!slice(text, unit, piece.start, piece.end).trim().is_empty());
+        }
+    }
     for s in &x.sentences {
         let t = slice(text, unit, s.start, s.end);
         assert!(!t.trim().is_empty() && t.trim() == t, "sentence {t:?}");
@@ -104,6 +119,19 @@ proptest! {
     }
 
     #[test]
+    fn any_text_parses_into_trees_and_exact_triples(text in "\\PC{1,120}") {
+        prop_assume!(!text.trim().is_empty());
+        let options = Options::default().with_tasks([Task::Parse, Task::Triples]).with_offsets(OffsetUnit::Utf16);
+        let x = engine().extract_with(&text, &options).expect("extract");
+        check_spans(&text, &x);
+        let words = x.words.as_ref().expect("parse ran");
+        for s in 0..x.sentences.len() {
+            let heads: Vec<usize> = words.iter().filter(|w| w.sentence == s).map(|w| w.head.expect("head")).collect();
+            prop_assert!(is_tree(&heads), "sentence {} heads {:?}", s, heads);
+        }
+    }
+
+    #[test]
     fn pretokenized_words_round_trip(tokens in prop::collection::vec("[A-Za-z0-9.,!?'’-]{1,12}|[東京👋é]{1,3}", 1..30),
                                      seps in prop::collection::vec(prop::sample::select(vec![" ", "  ", "\t", "\n"]), 30)) {
         let text: String = tokens.iter().zip(&seps).map(|(t, s)| format!("{t}{s}")).collect();
@@ -112,6 +140,25 @@ proptest! {
         prop_assert_eq!(words, tokens.iter().map(String::as_str).collect::<Vec<_>>());
         check_spans(&text, &x);
     }
+}
+
+#[test]
+fn triples_come_from_the_parse_with_exact_spans() {
+    let text = "Siemens built a new plant in Hamburg. The plant, which employs 300 people, was opened by Anna Keller.";
+    let x = engine().extract_with(text, &Options::default().with_tasks([Task::Triples])).expect("extract");
+    assert!(x.words.is_none() && x.entities.is_none(), "only the asked task is returned");
+    let triples = x.triples.as_ref().expect("triples");
+    let facts: Vec<(&str, &str, Option<&str>)> = triples
+        .iter()
+        .map(|t| (t.subject.text.as_str(), t.label.as_str(), t.object.as_ref().map(|o| o.text.as_str())))
+        .collect();
+    assert!(facts.contains(&("Siemens", "built", Some("a new plant"))), "{facts:?}");
+    assert!(facts.contains(&("The plant", "employs", Some("300 people"))), "relative clause: {facts:?}");
+    assert!(facts.contains(&("The plant", "was opened by", Some("Anna Keller"))), "passive: {facts:?}");
+    let built = triples.iter().find(|t| t.label == "built").expect("built");
+    assert_eq!(built.arguments.iter().map(|a| a.text.as_str()).collect::<Vec<_>>(), ["in Hamburg"]);
+    assert_eq!((built.sentence, triples.iter().find(|t| t.label == "employs").map(|t| t.sentence)), (0, Some(1)));
+    check_spans(text, &x);
 }
 
 #[test]
@@ -202,7 +249,7 @@ fn a_one_plan_cache_gives_the_same_results() {
 
 #[test]
 fn unavailable_tasks_and_bad_options_are_refused() {
-    let err = engine().extract_with("Hello Berlin.", &Options::default().with_tasks([Task::Triples])).unwrap_err();
+    let err = engine().extract_with("Hello Berlin.", &Options::default().with_tasks([Task::Keyphrases])).unwrap_err();
     assert!(matches!(err, Error::TaskUnavailable { .. }), "{err}");
     let err = engine()
         .extract_with("Hello Berlin.", &Options { chunk_wordpieces: Some(100_000), ..Options::default() })

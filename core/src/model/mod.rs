@@ -74,6 +74,9 @@ impl Model {
         if self.outputs.upos.is_some() || self.outputs.arcs.is_some() {
             out.push(Task::Parse);
         }
+        if self.outputs.upos.is_some() && self.outputs.arcs.is_some() && self.outputs.deprels.is_some() {
+            out.push(Task::Triples);
+        }
         out
     }
 }
