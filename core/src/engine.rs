@@ -494,9 +494,13 @@ impl Engine {
             let words = words.as_deref().unwrap_or_default();
             let mut out = Vec::new();
             for (s, range) in doc.sentence_words.iter().enumerate() {
-                let parsed: Vec<ParsedWord> = words[range.clone()]
+                let (Some(sentence), Some(confidence)) = (words.get(range.clone()), confidence.get(range.clone()))
+                else {
+                    break;
+                };
+                let parsed: Vec<ParsedWord> = sentence
                     .iter()
-                    .zip(&confidence[range.clone()])
+                    .zip(confidence)
                     .map(|(w, &confidence)| ParsedWord {
                         text: &w.text,
                         upos: w.upos.as_deref().unwrap_or("X"),
