@@ -498,60 +498,7 @@ impl Engine {
                 else {
                     break;
                 };
-                let parsed: Vec<ParsedWord> = sentence
-                    .iter()
-                    .zip(confidence)
-                    .map(|(w, &confidence)| ParsedWord {
-                        text: &w.text,
-                        upos: w.upos.as_deref().unwrap_or("X"),
-                        head: w.head.unwrap_or(0),
-                        deprel: w.deprel.as_deref().unwrap_or("dep"),
-                        confidence,
-                    })
-                    .collect();
-                let bytes_of =
-                    |r: &Range<usize>| doc.words[range.start + r.start].start..doc.words[range.start + r.end - 1].end;
-                let argument = |bytes: Range<usize>, parts: Vec<Span>| {
-                    let (start, end) = span(&bytes);
-                    TripleArgument { text: doc.text[bytes].to_string(), start, end, parts }
-                };
-                for t in triples::triples(&parsed) {
-                    let object = t.object.as_ref().map(|o| argument(bytes_of(o), Vec::new()));
-                    let relation = match (t.relation.first(), t.relation.last()) {
-                        (Some(&a), Some(&b)) => {
-                            let pieces = contiguous_runs(&t.relation);
-                            let parts = if pieces.len() > 1 {
-                                pieces
-                                    .iter()
-                                    .map(|p| {
-                                        let (start, end) = span(&bytes_of(p));
-                                        Span { start, end }
-                                    })
-                                    .collect()
-                            } else {
-                                Vec::new()
-                            };
-                            argument(bytes_of(&(a..b + 1)), parts)
-                        }
-                        // An implied relation: empty, where the object starts.
-                        _ => {
-                            let at = match &t.object {
-                                Some(o) => bytes_of(o).start,
-                                None => bytes_of(&t.subject).end,
-                            };
-                            argument(at..at, Vec::new())
-                        }
-                    };
-                    out.push(Triple {
-                        subject: argument(bytes_of(&t.subject), Vec::new()),
-                        relation,
-                        label: t.label,
-                        object,
-                        arguments: t.arguments.iter().map(|a| argument(bytes_of(a), Vec::new())).collect(),
-                        score: t.score,
-                        sentence: s,
-                    });
-                }
+                out.extend(sentence_triples(&doc, s, sentence, confidence, &span));
             }
             out
         });
@@ -711,6 +658,74 @@ fn pooled_row(logits: &ArrayView3<'_, f32>, r: usize, pieces: &Range<usize>, agg
     };
     // Back to logits: log of the pooled probabilities (log_softmax is then a no-op up to rounding).
     pooled.into_iter().map(|p| p.max(1e-30).ln()).collect()
+}
+
+/// The triples of sentence `s`, read off its parsed `words` (with each
+/// word's head-and-relation `confidence`), as document spans through `span`.
+fn sentence_triples(
+    doc: &Prepared,
+    s: usize,
+    words: &[Word],
+    confidence: &[f32],
+    span: &impl Fn(&Range<usize>) -> (usize, usize),
+) -> Vec<Triple> {
+    let parsed: Vec<ParsedWord> = words
+        .iter()
+        .zip(confidence)
+        .map(|(w, &confidence)| ParsedWord {
+            text: &w.text,
+            upos: w.upos.as_deref().unwrap_or("X"),
+            head: w.head.unwrap_or(0),
+            deprel: w.deprel.as_deref().unwrap_or("dep"),
+            confidence,
+        })
+        .collect();
+    let first = doc.sentence_words[s].start;
+    // Sentence word range → document byte range.
+    let bytes_of = |r: &Range<usize>| doc.words[first + r.start].start..doc.words[first + r.end - 1].end;
+    let argument = |bytes: Range<usize>, parts: Vec<Span>| {
+        let (start, end) = span(&bytes);
+        TripleArgument { text: doc.text[bytes].to_string(), start, end, parts }
+    };
+    triples::triples(&parsed)
+        .into_iter()
+        .map(|t| {
+            let object = t.object.as_ref().map(|o| argument(bytes_of(o), Vec::new()));
+            let relation = match (t.relation.first(), t.relation.last()) {
+                (Some(&a), Some(&b)) => {
+                    let pieces = contiguous_runs(&t.relation);
+                    let parts = match pieces.len() {
+                        1 => Vec::new(),
+                        _ => pieces
+                            .iter()
+                            .map(|p| {
+                                let (start, end) = span(&bytes_of(p));
+                                Span { start, end }
+                            })
+                            .collect(),
+                    };
+                    argument(bytes_of(&(a..b + 1)), parts)
+                }
+                // An implied relation: empty, where the object starts.
+                _ => {
+                    let at = match &t.object {
+                        Some(o) => bytes_of(o).start,
+                        None => bytes_of(&t.subject).end,
+                    };
+                    argument(at..at, Vec::new())
+                }
+            };
+            Triple {
+                subject: argument(bytes_of(&t.subject), Vec::new()),
+                relation,
+                label: t.label,
+                object,
+                arguments: t.arguments.iter().map(|a| argument(bytes_of(a), Vec::new())).collect(),
+                score: t.score,
+                sentence: s,
+            }
+        })
+        .collect()
 }
 
 /// Maximal runs of consecutive indices in an ascending list: `[2, 3, 7]` → `2..4, 7..8`.

@@ -209,15 +209,23 @@ impl<'s, 'a> Tree<'s, 'a> {
         if !clausal || !(self.is_verb(p) || self.copula(p).is_some()) {
             return false;
         }
-        // A subjectless open complement is read as part of its governor's relation.
-        !(self.base(p) == "xcomp" && self.is_verb(p) && self.own_subject(p).is_none() && self.merges_into_governor(p))
+        !self.merges_into_governor(p)
     }
 
-    /// Whether a subjectless verbal `xcomp` joins its governor's relation
-    /// ("plans to build"): only when the governor has no object of its own
-    /// (with one, "persuaded him to leave", the object is the xcomp's subject).
+    /// Whether `x` is a subjectless verbal `xcomp` read as part of its
+    /// governor's relation ("plans to build"): only when the governor is a
+    /// verb with no object of its own (with one, "persuaded him to leave",
+    /// the object is the xcomp's subject).
     fn merges_into_governor(&self, x: usize) -> bool {
-        self.head[x].is_some_and(|g| self.kids_with(g, &["obj", "iobj"]).next().is_none() && self.is_verb(g))
+        self.base(x) == "xcomp"
+            && self.is_verb(x)
+            && self.own_subject(x).is_none()
+            && self.head[x].is_some_and(|g| self.is_verb(g) && self.kids_with(g, &["obj", "iobj"]).next().is_none())
+    }
+
+    /// Words as a phrase, joined by single spaces.
+    fn phrase(&self, words: &[usize]) -> String {
+        words.iter().map(|&i| self.words[i].text).collect::<Vec<_>>().join(" ")
     }
 
     fn own_subject(&self, p: usize) -> Option<usize> {
@@ -427,9 +435,7 @@ impl<'s, 'a> Tree<'s, 'a> {
         } else {
             relation.extend(self.verb_group(p));
             let mut v = p;
-            while let Some(x) = self.kids_with(v, &["xcomp"]).find(|&x| {
-                self.is_verb(x) && self.own_subject(x).is_none() && self.kids_with(v, &["obj", "iobj"]).next().is_none()
-            }) {
+            while let Some(x) = self.kids_with(v, &["xcomp"]).find(|&x| self.merges_into_governor(x)) {
                 relation.extend(self.kids_with(x, &["mark"]));
                 relation.extend(self.verb_group(x));
                 verbs.push(x);
@@ -446,7 +452,7 @@ impl<'s, 'a> Tree<'s, 'a> {
         }
         relation.sort_unstable();
         relation.dedup();
-        let label = relation.iter().map(|&i| self.words[i].text).collect::<Vec<_>>().join(" ");
+        let label = self.phrase(&relation);
 
         // One triple per coordinated subject and object.
         let span_of = |c: usize| match copula {
@@ -454,7 +460,8 @@ impl<'s, 'a> Tree<'s, 'a> {
             None => self.object_span(c, &relation),
         };
         let objects: Vec<Option<(Range<usize>, usize)>> = match (object_head, object_span) {
-            (Some(o), Some(span)) if span.contains(&o) && self.conjuncts(o).len() > 1 => self
+            // A relative pronoun's span is its antecedent's: no conjuncts of its own.
+            (Some(o), Some(span)) if span.contains(&o) => self
                 .conjuncts(o)
                 .into_iter()
                 .map(|c| Some((if c == o { span.clone() } else { span_of(c) }, c)))
@@ -519,7 +526,7 @@ impl<'s, 'a> Tree<'s, 'a> {
             r.dedup();
             r
         };
-        let label = relation.iter().map(|&i| self.words[i].text).collect::<Vec<_>>().join(" ");
+        let label = self.phrase(&relation);
         let sure = [self.words[p].confidence, self.words[agent].confidence, self.words[patient].confidence];
         out.push(WordTriple {
             subject,
