@@ -9,5 +9,5 @@ echo "== Rust: cargo test --workspace"
 cargo test --workspace --locked
 echo "== Python: models/tests"
 "$PYTHON" -m pytest -q models/tests
-echo "== End to end: tests (CaRB dev, with the CLI cargo test built)"
-EDGEMINE_BIN=${EDGEMINE_BIN:-target/debug/edgemine} "$PYTHON" -m pytest -q -s tests/carb_dev.py
+echo "== End to end: tests (CaRB dev, key phrases; with the CLI cargo test built)"
+EDGEMINE_BIN=${EDGEMINE_BIN:-target/debug/edgemine} "$PYTHON" -m pytest -q -s tests/carb_dev.py tests/keyphrase_dev.py

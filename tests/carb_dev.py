@@ -23,24 +23,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from locations import binary, data_dir
+
 # A floor under the measured dev F1 and AUC: catches a broken rule or parse, not noise.
 MIN_F1 = 0.50
 MIN_AUC = 0.28
-
-
-def data_dir() -> Path:
-    return Path(os.environ.get("EDGEMINE_DATA", ROOT.parent / "shared" / "data"))
-
-
-def binary() -> Path:
-    if "EDGEMINE_BIN" in os.environ:
-        return Path(os.environ["EDGEMINE_BIN"])
-    for profile in ("release", "debug"):
-        path = ROOT / "target" / profile / "edgemine"
-        if path.exists():
-            return path
-    raise FileNotFoundError("no edgemine binary: run `cargo build --release -p edgemine-cli` or set EDGEMINE_BIN")
 
 
 def extract(out: Path, pretokenized: bool = False) -> int:

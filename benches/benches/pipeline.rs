@@ -64,6 +64,8 @@ fn stages(c: &mut Criterion) {
         ("entities", vec![Task::Entities]),
         ("entities+parse", vec![Task::Entities, Task::Parse]),
         ("entities+parse+triples", vec![Task::Entities, Task::Parse, Task::Triples]),
+        ("keyphrases", vec![Task::Keyphrases]),
+        ("all", Task::ALL.to_vec()),
     ] {
         let options = Options { tasks: Some(tasks), ..Options::default() };
         // Plans for the corpus's shapes are built before timing starts.

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use edgemine::{Aggregation, Engine, EngineConfig, OffsetUnit, Options, Task};
+use edgemine::{Aggregation, Engine, EngineConfig, KeyphraseOptions, OffsetUnit, Options, Task};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use input::InputMode;
@@ -94,6 +94,24 @@ struct ExtractArgs {
     /// Wordpieces per inference batch (rows × padded length).
     #[arg(long, value_name = "N", default_value_t = Options::default().batch_wordpieces)]
     batch_wordpieces: usize,
+    /// Key phrases returned per document, best first.
+    #[arg(long, value_name = "N", default_value_t = KeyphraseOptions::default().top_k, value_parser = at_least_one)]
+    top_k: usize,
+    /// Key-phrase diversity (MMR λ in [0, 1]): 1 ranks by relevance alone, lower values prefer phrases unlike those already chosen.
+    #[arg(long, value_name = "λ", default_value_t = KeyphraseOptions::default().mmr_lambda, value_parser = unit_interval)]
+    mmr_lambda: f32,
+    /// Longest key phrase, in words.
+    #[arg(long, value_name = "N", default_value_t = KeyphraseOptions::default().max_words, value_parser = at_least_one)]
+    keyphrase_max_words: usize,
+    /// Words per section of a long document, each ranked against its own embedding.
+    #[arg(long, value_name = "N", default_value_t = KeyphraseOptions::default().section_words, value_parser = at_least_one)]
+    section_words: usize,
+    /// Key-phrase candidates embedded and fully ranked per document (the best by text signals; at least --top-k).
+    #[arg(long, value_name = "N", default_value_t = KeyphraseOptions::default().shortlist)]
+    shortlist: usize,
+    /// Add to each key phrase the signals behind its score.
+    #[arg(long)]
+    explain_keyphrases: bool,
     /// Optimized plans (one per batch shape, ≈ 60–70 MB each) kept for reuse.
     #[arg(long, value_name = "N", default_value_t = edgemine::DEFAULT_MAX_PLANS)]
     max_plans: usize,
@@ -111,6 +129,20 @@ enum AggregationArg {
     First,
     Average,
     Max,
+}
+
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("`{s}` is not a whole number of at least 1")),
+    }
+}
+
+fn unit_interval(s: &str) -> Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        _ => Err(format!("`{s}` is not a number from 0 to 1")),
+    }
 }
 
 fn parse_task(s: &str) -> Result<Task, String> {
@@ -197,6 +229,15 @@ fn extract(args: ExtractArgs) -> ExitCode {
         chunk_wordpieces: args.chunk_wordpieces,
         pack_sentences: args.pack_sentences,
         batch_wordpieces: args.batch_wordpieces,
+        keyphrases: KeyphraseOptions {
+            top_k: args.top_k,
+            mmr_lambda: args.mmr_lambda,
+            max_words: args.keyphrase_max_words,
+            section_words: args.section_words,
+            shortlist: args.shortlist,
+            explain: args.explain_keyphrases,
+            ..KeyphraseOptions::default()
+        },
         ..Options::default()
     };
     let documents = match input::read_all(&args.files, args.input) {

@@ -115,7 +115,7 @@ fn exit_codes_say_what_failed() {
     assert!(invalid_utf8.status.success());
     let models = edgemine(&["models", "--json"], "");
     let info: Value = serde_json::from_slice(&models.stdout).expect("json");
-    assert_eq!(info["tasks"], serde_json::json!(["entities", "parse", "triples"]));
+    assert_eq!(info["tasks"], serde_json::json!(["entities", "parse", "keyphrases", "triples"]));
     assert!(info["threads"].as_u64().is_some_and(|t| t >= 1));
 }
 
@@ -131,4 +131,31 @@ fn invalid_utf8_names_the_document_and_the_byte() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("bad.txt") && stderr.contains("offset 5"), "{stderr}");
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2, "the good file is still extracted");
+}
+
+#[test]
+fn key_phrases_with_top_k_and_every_occurrence() {
+    let text = "The cooling pump failed. We replaced the cooling pump. Cooling pumps are checked weekly.";
+    let out = edgemine(&["extract", "--tasks", "keyphrases", "--top-k", "2", "--offsets", "utf8"], text);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let phrases = json["keyphrases"].as_array().expect("keyphrases");
+    assert_eq!(phrases.len(), 2);
+    let pump = phrases.iter().find(|k| k["text"] == "cooling pump").expect("cooling pump");
+    let spans: Vec<&str> = pump["occurrences"]
+        .as_array()
+        .expect("occurrences")
+        .iter()
+        .map(|o| &text[o["start"].as_u64().unwrap_or(0) as usize..o["end"].as_u64().unwrap_or(0) as usize])
+        .collect();
+    assert_eq!(spans, ["cooling pump", "cooling pump", "Cooling pumps"]);
+    assert!(pump.get("features").is_none());
+    let explained = edgemine(&["extract", "--tasks", "keyphrases", "--explain-keyphrases", "--format", "jsonl"], text);
+    let json: Value = serde_json::from_slice(&explained.stdout).expect("json");
+    assert!(json["keyphrases"][0]["features"]["document"].as_f64().is_some());
+    for bad in [["--top-k", "0"], ["--mmr-lambda", "1.5"], ["--keyphrase-max-words", "0"]] {
+        let refused = edgemine(&["extract", "--tasks", "keyphrases", bad[0], bad[1]], text);
+        assert_eq!(refused.status.code(), Some(2), "{bad:?}");
+        assert!(String::from_utf8_lossy(&refused.stderr).contains(bad[1]), "{bad:?} named");
+    }
 }

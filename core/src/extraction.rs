@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::keyphrases::Features;
 use crate::offsets::OffsetUnit;
 
 /// Everything extracted from one document.
@@ -58,12 +59,21 @@ pub struct Entity {
 /// A key phrase and every place it occurs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeyPhrase {
-    /// The phrase.
+    /// The phrase as the document most often writes it (of equally
+    /// frequent forms, the one with the fewest capitals), exactly as at one
+    /// of its occurrences.
     pub text: String,
-    /// Its rank score.
+    /// How likely a reader would pick it as a key phrase, in [0, 1].
+    /// Phrases come in the order diversity (MMR) picks them, which can
+    /// differ from the order of their scores.
     pub score: f32,
-    /// Every occurrence.
+    /// Every occurrence, in document order: each span's text normalizes to
+    /// the phrase's normalized form (case, plurals and hyphens aside, the
+    /// same words), inside longer phrases too.
     pub occurrences: Vec<Span>,
+    /// The signals behind the score, when asked for (`explain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Features>,
 }
 
 /// A part of a triple with its span.

@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! text ─► split ─► tokenize ─► batch ─► infer (model) ─► decode ─► merge (engine) ─► Extraction
-//!                                                                 └─► triples (from the parse)
+//!                                                                 ├─► triples (from the parse)
+//!                                                                 └─► keyphrases (parse + embeddings)
 //! ```
 //!
 //! ```no_run
@@ -23,6 +24,7 @@ pub mod decode;
 mod engine;
 mod error;
 mod extraction;
+pub mod keyphrases;
 pub mod model;
 pub mod offsets;
 mod options;
@@ -34,5 +36,6 @@ pub mod words;
 pub use engine::{DEFAULT_MAX_PLANS, DEFAULT_MODEL, Engine, EngineConfig, EngineInfo, ModelSource};
 pub use error::{Error, Result, document_from_bytes};
 pub use extraction::{Entity, Extraction, KeyPhrase, Span, Triple, TripleArgument, Word};
+pub use keyphrases::KeyphraseOptions;
 pub use offsets::OffsetUnit;
 pub use options::{Aggregation, Options, Task};

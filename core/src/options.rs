@@ -1,6 +1,7 @@
 //! What a caller can ask of one extraction: tasks, offset unit, limits.
 
 use crate::error::{Error, Result};
+use crate::keyphrases::KeyphraseOptions;
 use crate::offsets::OffsetUnit;
 
 /// A kind of result the engine can produce.
@@ -102,6 +103,8 @@ pub struct Options {
     /// to keep the matrix kernels busy, small enough to stay in cache. A
     /// sequence longer than this runs alone.
     pub batch_wordpieces: usize,
+    /// How many key phrases, and how they are chosen (task `keyphrases`).
+    pub keyphrases: KeyphraseOptions,
 }
 
 impl Default for Options {
@@ -116,6 +119,7 @@ impl Default for Options {
             chunk_overlap: 32,
             pack_sentences: false,
             batch_wordpieces: 256,
+            keyphrases: KeyphraseOptions::default(),
         }
     }
 }

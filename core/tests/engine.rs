@@ -5,6 +5,7 @@
 use std::sync::OnceLock;
 
 use edgemine::decode::is_tree;
+use edgemine::keyphrases::normalize;
 use edgemine::{Engine, EngineConfig, Error, Extraction, OffsetUnit, Options, Task};
 use proptest::prelude::*;
 
@@ -47,6 +48,13 @@ fn check_spans(text: &str, x: &Extraction) {
                 "a relation piece inside the relation"
             );
             assert!(!slice(text, unit, piece.start, piece.end).trim().is_empty());
+        }
+    }
+    for k in x.keyphrases.iter().flatten() {
+        assert!((0.0..=1.0).contains(&k.score), "key phrase score {}", k.score);
+        for o in &k.occurrences {
+            let written = slice(text, unit, o.start, o.end);
+            assert_eq!(normalize(&written), normalize(&k.text), "key phrase occurrence in {unit:?}");
         }
     }
     for s in &x.sentences {
@@ -249,8 +257,6 @@ fn a_one_plan_cache_gives_the_same_results() {
 
 #[test]
 fn unavailable_tasks_and_bad_options_are_refused() {
-    let err = engine().extract_with("Hello Berlin.", &Options::default().with_tasks([Task::Keyphrases])).unwrap_err();
-    assert!(matches!(err, Error::TaskUnavailable { .. }), "{err}");
     let err = engine()
         .extract_with("Hello Berlin.", &Options { chunk_wordpieces: Some(100_000), ..Options::default() })
         .unwrap_err();

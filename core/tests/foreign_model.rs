@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use edgemine::{Aggregation, Engine, OffsetUnit, Options, Task};
+use edgemine::{Aggregation, Engine, Error, OffsetUnit, Options, Task};
 use serde_json::Value;
 
 fn fixture() -> PathBuf {
@@ -28,6 +28,9 @@ fn loads_from_config_json_alone() {
     assert_eq!(info.tasks, [Task::Entities]);
     assert_eq!(info.entity_labels, ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]);
     assert_eq!(info.max_wordpieces, 128, "max_position_embeddings bounds the sequence");
+    // A token classifier has no parse and no embedding: no key phrases.
+    let err = engine.extract_with("Hello Berlin.", &Options::default().with_tasks([Task::Keyphrases])).unwrap_err();
+    assert!(matches!(err, Error::TaskUnavailable { .. }), "{err}");
 }
 
 #[test]

@@ -25,6 +25,7 @@ pub(crate) struct HeadOutputs {
     pub upos: Option<usize>,
     pub arcs: Option<usize>,
     pub deprels: Option<usize>,
+    pub embedding: Option<usize>,
 }
 
 /// A loaded model: graph, tokenizer, heads.
@@ -53,6 +54,7 @@ impl Model {
             upos: find(spec.upos.as_ref().map(|h| h.output.as_str()))?,
             arcs: find(spec.arcs.as_deref())?,
             deprels: find(spec.deprels.as_ref().map(|h| h.output.as_str()))?,
+            embedding: find(spec.embedding.as_deref())?,
         };
         let entity_labels = spec.entities.iter().flat_map(|h| h.labels.iter().map(|l| SpanLabel::parse(l))).collect();
         let word_level = network.takes(InputKind::WordIndex);
@@ -65,19 +67,20 @@ impl Model {
         Ok(Self { spec, network, wordpiecer, outputs, entity_labels, word_level })
     }
 
-    /// Tasks this model can do.
+    /// Tasks this model can do, in schema order.
     pub fn tasks(&self) -> Vec<Task> {
-        let mut out = Vec::new();
-        if self.outputs.entities.is_some() {
-            out.push(Task::Entities);
-        }
-        if self.outputs.upos.is_some() || self.outputs.arcs.is_some() {
-            out.push(Task::Parse);
-        }
-        if self.outputs.upos.is_some() && self.outputs.arcs.is_some() && self.outputs.deprels.is_some() {
-            out.push(Task::Triples);
-        }
-        out
+        let o = &self.outputs;
+        let tree = o.upos.is_some() && o.arcs.is_some();
+        Task::ALL
+            .into_iter()
+            .filter(|t| match t {
+                Task::Entities => o.entities.is_some(),
+                Task::Parse => o.upos.is_some() || o.arcs.is_some(),
+                Task::Triples => tree && o.deprels.is_some(),
+                // Candidates come from the parse, their ranking from the embedding.
+                Task::Keyphrases => tree && o.embedding.is_some(),
+            })
+            .collect()
     }
 }
 
