@@ -16,9 +16,12 @@
 //!    occurrence of each, including inside a longer phrase ("neural
 //!    network" inside "deep neural network training"). A part of a longer
 //!    phrase that recurs becomes a candidate of its own.
-//! 3. [`rank`] scores each candidate by the cosine between its embedding
-//!    and the document's, the best of its sections', how often it occurs
-//!    and how early it first appears, then picks the top k by MMR.
+//!    [`shortlist`] keeps the ones the text alone ranks best: only those
+//!    go through the model.
+//! 3. [`rank`] scores each candidate from its [`Features`]: the cosine
+//!    between its embedding and the document's, the best of its sections',
+//!    how often and how early it occurs, its length and termhood, blended
+//!    by a fitted logistic regression; then MMR picks the top k.
 //!
 //! Long documents are read as sections of a few hundred words, each with
 //! its own embedding: a phrase central to one section is not drowned by the
