@@ -8,7 +8,7 @@
 //! 1. [`noun_phrases`] cuts each sentence into noun phrases: nouns, proper
 //!    nouns and their adjectival, compound and name modifiers, bound to
 //!    their head by the dependency tree, so that two neighbouring phrases
-//!    ("gave [the students] [books]") stay apart. Leading words that carry
+//!    ("gave the students | books") stay apart. Leading words that carry
 //!    no topic ("several", "novel", "other") are trimmed. [`of_phrases`]
 //!    adds "X of Y" where the tree says Y modifies X ("quality of service").
 //! 2. [`candidates`] groups the phrases of a document by their
