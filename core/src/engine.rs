@@ -293,8 +293,7 @@ impl Engine {
                     return Err(e);
                 }
                 let Some(work) = work else { return Ok(extraction) };
-                let vectors = DocumentVectors { document: &work.document, sections: &work.sections };
-                let ranked = keyphrases::rank(&work.candidates, &embeddings, &vectors, &options.keyphrases);
+                let ranked = keyphrases::rank(&work.candidates, &embeddings, &work.vectors, &options.keyphrases);
                 let mut phrases = work.phrases;
                 extraction.keyphrases = Some(
                     ranked
@@ -362,7 +361,7 @@ impl Engine {
         let triples = tasks.contains(&Task::Triples);
         let keyphrases = tasks.contains(&Task::Keyphrases);
         if keyphrases {
-            check_keyphrase_options(&options.keyphrases)?;
+            options.keyphrases.check()?;
         }
         let tree = parse || triples || keyphrases;
         let mut wanted = Vec::new();
@@ -605,7 +604,7 @@ impl Engine {
         });
         let phrases = plan.keyphrases.then(|| {
             let words = words.as_deref().unwrap_or_default();
-            self.phrase_work(&doc, words, chunk_vectors, options, &span)
+            self.phrase_work(&doc, words, &chunk_vectors, options, &span)
         });
         let words = if plan.parse { words } else { None };
         let extraction = Extraction {
@@ -631,7 +630,7 @@ impl Engine {
         &self,
         doc: &Prepared,
         words: &[Word],
-        chunk_vectors: Vec<(Range<usize>, Vec<f32>)>,
+        chunk_vectors: &[(Range<usize>, Vec<f32>)],
         options: &Options,
         span: &impl Fn(&Range<usize>) -> (usize, usize),
     ) -> PhraseWork {
@@ -658,24 +657,8 @@ impl Engine {
             .collect();
         let sequences =
             candidates.iter().map(|c| doc.phrase_sequence(&c.occurrences[c.representative], &self.model)).collect();
-        let dim = chunk_vectors.first().map_or(0, |(_, v)| v.len());
-        let document =
-            keyphrases::mean_direction(chunk_vectors.iter().map(|(r, v)| (v.as_slice(), r.len() as f32)), dim);
-        // Sections: runs of whole chunks of about `section_words` words.
-        let mut sections = Vec::new();
-        let mut k = 0;
-        while k < chunk_vectors.len() {
-            let first = chunk_vectors[k].0.start;
-            let mut end = k;
-            while end < chunk_vectors.len() && chunk_vectors[end].0.end - first < options.keyphrases.section_words {
-                end += 1;
-            }
-            let end = end.max(k + 1).min(chunk_vectors.len());
-            let members = chunk_vectors[k..end].iter().map(|(r, v)| (v.as_slice(), r.len() as f32));
-            sections.push((first, keyphrases::mean_direction(members, dim)));
-            k = end;
-        }
-        PhraseWork { candidates, phrases, sequences, document, sections }
+        let vectors = DocumentVectors::new(chunk_vectors, kp.section_words);
+        PhraseWork { candidates, phrases, sequences, vectors }
     }
 }
 
@@ -690,27 +673,6 @@ fn parsed_word(w: &Word) -> ParsedWord<'_> {
     }
 }
 
-/// Rejects key-phrase options that cannot work.
-fn check_keyphrase_options(o: &keyphrases::KeyphraseOptions) -> Result<()> {
-    let invalid = |name, detail: &str| Err(Error::InvalidOption { name, detail: detail.into() });
-    if o.top_k == 0 {
-        return invalid(
-            "top_k",
-            "0 key phrases asks for nothing; use 1 or more (leave keyphrases out of the tasks to skip them)",
-        );
-    }
-    if !(0.0..=1.0).contains(&o.mmr_lambda) {
-        return invalid("mmr_lambda", "must be in [0, 1]: 1 ranks by relevance alone, lower values add diversity");
-    }
-    if o.max_words == 0 {
-        return invalid("max_words", "candidates need at least 1 word");
-    }
-    if o.section_words == 0 {
-        return invalid("section_words", "sections need at least 1 word");
-    }
-    Ok(())
-}
-
 /// A document's key-phrase candidates between the two passes.
 struct PhraseWork {
     candidates: Vec<Candidate>,
@@ -718,10 +680,8 @@ struct PhraseWork {
     phrases: Vec<(String, Vec<Span>)>,
     /// The model input of each candidate.
     sequences: Vec<Sequence>,
-    /// Unit embedding of the document: the mean direction of its chunks'.
-    document: Vec<f32>,
-    /// First word and unit embedding of each section.
-    sections: Vec<(usize, Vec<f32>)>,
+    /// The document's and its sections' embeddings.
+    vectors: DocumentVectors,
 }
 
 /// Which wanted output holds which head.

@@ -14,8 +14,8 @@
 //! 2. [`candidates`] groups the phrases of a document by their
 //!    [`normalize`]d form (case folded, plurals singular) and finds every
 //!    occurrence of each, including inside a longer phrase ("neural
-//!    network" inside "deep neural network training"). A part of a longer
-//!    phrase that recurs becomes a candidate of its own.
+//!    network" inside "deep neural network training"); every part of a
+//!    phrase that ends on a noun is a candidate of its own.
 //!    [`shortlist`] keeps the ones the text alone ranks best: only those
 //!    go through the model.
 //! 3. [`rank`] scores each candidate from its [`Features`]: the cosine
@@ -31,6 +31,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
+use crate::error::{Error, Result};
 use crate::triples::ParsedWord;
 
 /// Relations that bind a word into the noun phrase of its head.
@@ -123,6 +124,29 @@ impl Default for KeyphraseOptions {
             shortlist: 100,
             explain: false,
         }
+    }
+}
+
+impl KeyphraseOptions {
+    /// Rejects options that cannot work, naming the option.
+    pub fn check(&self) -> Result<()> {
+        let invalid = |name, detail: &str| Err(Error::InvalidOption { name, detail: detail.into() });
+        if self.top_k == 0 {
+            return invalid(
+                "top_k",
+                "0 key phrases asks for nothing; use 1 or more (leave keyphrases out of the tasks to skip them)",
+            );
+        }
+        if !(0.0..=1.0).contains(&self.mmr_lambda) {
+            return invalid("mmr_lambda", "must be in [0, 1]: 1 ranks by relevance alone, lower values add diversity");
+        }
+        if self.max_words == 0 {
+            return invalid("max_words", "candidates need at least 1 word");
+        }
+        if self.section_words == 0 {
+            return invalid("section_words", "sections need at least 1 word");
+        }
+        Ok(())
     }
 }
 
@@ -339,7 +363,6 @@ pub fn candidates(doc: &ParsedDocument<'_, '_>, options: &KeyphraseOptions) -> V
     let key_of = |r: &Range<usize>| normalize(&doc.text[doc.words[r.start].start..doc.words[r.end - 1].end]);
     // Noun phrases (document word ranges), and "X of Y" phrases.
     let mut phrases = Vec::new();
-
     let mut extended = Vec::new();
     for sentence in doc.sentences {
         let (Some(parse), Some(spans)) = (doc.parse.get(sentence.clone()), doc.words.get(sentence.clone())) else {
@@ -408,7 +431,6 @@ pub fn candidates(doc: &ParsedDocument<'_, '_>, options: &KeyphraseOptions) -> V
         c.occurrences.dedup();
         c.representative = representative(doc, &c.occurrences);
     }
-    out.retain(|c| !c.occurrences.is_empty());
     heads.extend(extended.into_iter().map(|(_, r)| r));
     heads.sort_by_key(|r| (r.start, r.end));
     text_stats(doc, &heads, &mut out);
@@ -486,11 +508,37 @@ fn representative(doc: &ParsedDocument<'_, '_>, occurrences: &[Range<usize>]) ->
 }
 
 /// What [`rank`] knows about a document besides its candidates.
-pub struct DocumentVectors<'v> {
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentVectors {
     /// Unit embedding of the whole document.
-    pub document: &'v [f32],
+    pub document: Vec<f32>,
     /// Sections in order: first word of each, and its unit embedding.
-    pub sections: &'v [(usize, Vec<f32>)],
+    pub sections: Vec<(usize, Vec<f32>)>,
+}
+
+impl DocumentVectors {
+    /// The document's and its sections' embeddings from its chunks' (each
+    /// with the document words it owns, in order): the word-weighted mean
+    /// direction of all of them, and of runs of whole chunks of about
+    /// `section_words` words.
+    pub fn new(chunks: &[(Range<usize>, Vec<f32>)], section_words: usize) -> Self {
+        let dim = chunks.first().map_or(0, |(_, v)| v.len());
+        let mean = |chunks: &[(Range<usize>, Vec<f32>)]| {
+            mean_direction(chunks.iter().map(|(r, v)| (v.as_slice(), r.len() as f32)), dim)
+        };
+        let mut sections = Vec::new();
+        let mut k = 0;
+        while k < chunks.len() {
+            let first = chunks[k].0.start;
+            let mut end = k + 1;
+            while end < chunks.len() && chunks[end].0.end - first <= section_words {
+                end += 1;
+            }
+            sections.push((first, mean(&chunks[k..end])));
+            k = end;
+        }
+        Self { document: mean(chunks), sections }
+    }
 }
 
 /// A chosen candidate, its score, and what the score was made of.
@@ -609,7 +657,7 @@ mod ranker {
 pub fn rank(
     candidates: &[Candidate],
     embeddings: &[Vec<f32>],
-    doc: &DocumentVectors<'_>,
+    doc: &DocumentVectors,
     options: &KeyphraseOptions,
 ) -> Vec<Ranked> {
     let features = features(candidates, embeddings, doc);
@@ -621,13 +669,13 @@ pub fn rank(
 }
 
 /// The features of each candidate.
-fn features(candidates: &[Candidate], embeddings: &[Vec<f32>], doc: &DocumentVectors<'_>) -> Vec<Features> {
+fn features(candidates: &[Candidate], embeddings: &[Vec<f32>], doc: &DocumentVectors) -> Vec<Features> {
     let section_of = |word: usize| doc.sections.partition_point(|(first, _)| *first <= word).saturating_sub(1);
     candidates
         .iter()
         .zip(embeddings)
         .map(|(c, e)| {
-            let document = dot(e, doc.document);
+            let document = dot(e, &doc.document);
             let section = c
                 .occurrences
                 .iter()
@@ -670,7 +718,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// The unit-length weighted mean of `vectors`.
-pub fn mean_direction<'v>(vectors: impl IntoIterator<Item = (&'v [f32], f32)>, dim: usize) -> Vec<f32> {
+fn mean_direction<'v>(vectors: impl IntoIterator<Item = (&'v [f32], f32)>, dim: usize) -> Vec<f32> {
     let mut sum = vec![0f32; dim];
     for (v, w) in vectors {
         sum.iter_mut().zip(v).for_each(|(s, x)| *s += w * x);
@@ -929,6 +977,21 @@ mod tests {
         assert!(firsts.windows(2).all(|w| w[0] <= w[1]), "document order");
         assert!(short.iter().any(|c| c.key == "cooling pump"), "the most frequent two-word phrase stays");
         assert_eq!(shortlist(all.clone(), 100), all);
+    }
+
+    #[test]
+    fn sections_are_runs_of_whole_chunks_of_about_the_asked_words() {
+        let chunk = |start: usize, x: f32| (start..start + 200, vec![x, 1.0 - x]);
+        let chunks = [chunk(0, 1.0), chunk(200, 1.0), chunk(400, 0.0), chunk(600, 0.0), chunk(800, 0.0)];
+        let v = DocumentVectors::new(&chunks, 400);
+        let firsts: Vec<usize> = v.sections.iter().map(|(f, _)| *f).collect();
+        assert_eq!(firsts, [0, 400, 800]);
+        assert_eq!(v.sections[0].1, [1.0, 0.0]);
+        assert_eq!(v.sections[1].1, [0.0, 1.0]);
+        // Two chunks of 200 words one way, three the other: weighted by words.
+        let d = &v.document;
+        assert!((d[0] - 2.0 / 13f32.sqrt()).abs() < 1e-6 && (d[1] - 3.0 / 13f32.sqrt()).abs() < 1e-6, "{d:?}");
+        assert_eq!(DocumentVectors::new(&chunks[..1], 10).sections.len(), 1, "a chunk longer than a section is one");
     }
 
     #[test]
