@@ -11,3 +11,6 @@ echo "== Python: models/tests"
 "$PYTHON" -m pytest -q models/tests
 echo "== End to end: tests (CaRB dev, key phrases; with the CLI cargo test built)"
 EDGEMINE_BIN=${EDGEMINE_BIN:-target/debug/edgemine} "$PYTHON" -m pytest -q -s tests/carb_dev.py tests/keyphrase_dev.py
+echo "== Python package: pip install ./python (as README says), then python/tests"
+"$PYTHON" -m pip install -q ./python
+EDGEMINE_BIN=${EDGEMINE_BIN:-target/debug/edgemine} "$PYTHON" -m pytest -q python/tests
