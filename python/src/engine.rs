@@ -13,7 +13,7 @@ use pyo3::types::PyString;
 use crate::errors::{in_document, invalid_option, io_error, to_python};
 use crate::results::{PyExtraction, to_dict};
 
-/// The extraction engine: load once (about a second), then call from any
+/// The extraction engine: load once (a fraction of a second), then call from any
 /// number of threads. Calls release the GIL, so Python threads that call
 /// the same engine run in parallel on its thread pool.
 ///
