@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run every test suite of the project. Expects the environment .ci/run builds
-# (a .venv with models/tests/requirements.txt and tests/requirements.txt);
+# (a .venv with models/tests/requirements.txt and tests/requirements.txt, and
+# cc, make and pkg-config for the C ABI);
 # set PYTHON to use another.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -14,3 +15,5 @@ EDGEMINE_BIN=${EDGEMINE_BIN:-target/debug/edgemine} "$PYTHON" -m pytest -q -s te
 echo "== Python package: pip install ./python (as README says), then python/tests"
 "$PYTHON" -m pip install -q ./python
 EDGEMINE_BIN=${EDGEMINE_BIN:-target/debug/edgemine} "$PYTHON" -m pytest -q python/tests
+echo "== C ABI: make -C ffi install, examples/c/extract.c, C tests under ASan/LSan/UBSan"
+ffi/tests/c/run.sh
