@@ -145,3 +145,38 @@ pub extern "C" fn edgemine_status_name(status: u32) -> *const c_char {
 pub extern "C" fn edgemine_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::CStr;
+
+    use super::*;
+
+    fn last_error() -> String {
+        // SAFETY: edgemine_last_error returns this thread's NUL-terminated message.
+        unsafe { CStr::from_ptr(edgemine_last_error()) }.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn a_panic_becomes_a_status_and_a_message() {
+        let status = guard(|| panic!("index 7 out of range"));
+        assert_eq!(status, edgemine_status::Panic);
+        assert!(last_error().contains("index 7 out of range"), "{}", last_error());
+        let status = guard(|| Err(Failure::from(edgemine::Error::EmptyDocument)));
+        assert_eq!(status, edgemine_status::EmptyDocument);
+        assert!(last_error().starts_with("the document is empty"));
+        assert_eq!(guard(|| Ok(())), edgemine_status::Ok);
+        assert!(last_error().starts_with("the document is empty"), "success leaves the last error alone");
+    }
+
+    #[test]
+    fn every_status_has_its_name() {
+        for status in 0..=12u32 {
+            // SAFETY: edgemine_status_name returns a static NUL-terminated string.
+            let name = unsafe { CStr::from_ptr(edgemine_status_name(status)) }.to_str().unwrap();
+            assert!(name.starts_with("EDGEMINE_STATUS_"), "{status}: {name}");
+        }
+        // SAFETY: as above.
+        assert_eq!(unsafe { CStr::from_ptr(edgemine_status_name(13)) }.to_str().unwrap(), "unknown status");
+    }
+}
