@@ -25,10 +25,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def ewt_documents() -> list[str]:
+def ewt_documents(split: str = "train") -> list[str]:
+    """The documents of UD English-EWT `split`, each its sentences' text joined."""
     data = Path(os.environ.get("EDGEMINE_DATA", ROOT.parent / "shared" / "data"))
     docs, sentences = [], []
-    for line in (data / "ud_ewt" / "en_ewt-ud-train.conllu").open(encoding="utf-8"):
+    for line in (data / "ud_ewt" / f"en_ewt-ud-{split}.conllu").open(encoding="utf-8"):
         if line.startswith("# newdoc") and sentences:
             docs.append(" ".join(sentences))
             sentences = []

@@ -28,22 +28,9 @@ import time
 from pathlib import Path
 
 import edgemine
+from keyphrase_lengths import ewt_documents  # benches/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def ewt_dev_documents(limit: int) -> list[str]:
-    data = Path(os.environ.get("EDGEMINE_DATA", ROOT.parent / "shared" / "data"))
-    docs, sentences = [], []
-    for line in (data / "ud_ewt" / "en_ewt-ud-dev.conllu").open(encoding="utf-8"):
-        if line.startswith("# newdoc") and sentences:
-            docs.append(" ".join(sentences))
-            sentences = []
-        elif line.startswith("# text = "):
-            sentences.append(line[len("# text = "):].strip())
-    if sentences:
-        docs.append(" ".join(sentences))
-    return docs[:limit]
 
 
 def timed(label: str, words: int, work) -> None:
@@ -59,7 +46,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--tasks", default="entities,parse,keyphrases,triples")
     args = parser.parse_args()
-    texts = ewt_dev_documents(args.docs)
+    texts = ewt_documents("dev")[: args.docs]
     tasks = args.tasks.split(",")
     words = sum(len(t.split()) for t in texts)
     print(f"{len(texts)} documents, {words} words, {args.threads} threads, tasks {args.tasks}")

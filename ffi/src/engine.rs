@@ -48,20 +48,6 @@ const TASK_BITS: [(u32, Task); 4] = [
 /// Where `make install` put the default models, when the library was built by it.
 const INSTALLED_MODELS: Option<&str> = option_env!("EDGEMINE_INSTALLED_MODELS");
 
-/// Writes `value` through `out` after checking it, so a NULL `out` is an
-/// error instead of a crash.
-///
-/// # Safety
-/// `out` is NULL or valid for a write of `T`.
-unsafe fn write_out<T>(out: *mut T, name: &str, value: T) -> Result<(), Failure> {
-    if out.is_null() {
-        return Err(Failure::null(name));
-    }
-    // SAFETY: not NULL, and valid for a write by the caller's contract.
-    unsafe { out.write(value) };
-    Ok(())
-}
-
 /// Loads an engine from `model_dir` (a NUL-terminated path), or from the
 /// default models when it is NULL: `$EDGEMINE_MODELS`, the folder
 /// `make install` put them in, `models/` beside the executable, the source
@@ -99,7 +85,8 @@ pub unsafe extern "C" fn edgemine_engine_new(
         let config = EngineConfig { model_dir, threads: (threads > 0).then_some(threads as usize), max_plans: None };
         let engine = edgemine::Engine::with_config(config)?;
         // SAFETY: `out` is not NULL (checked above) and valid for a write.
-        unsafe { write_out(out, "out", Box::into_raw(Box::new(edgemine_engine { engine }))) }
+        unsafe { out.write(Box::into_raw(Box::new(edgemine_engine { engine }))) };
+        Ok(())
     })
 }
 
@@ -307,6 +294,7 @@ pub unsafe extern "C" fn edgemine_extract(
         };
         let extraction = engine.engine.extract_with(document, options)?;
         // SAFETY: `out` is not NULL (checked above) and valid for a write.
-        unsafe { write_out(out, "out", Box::into_raw(Box::new(edgemine_result::new(extraction)))) }
+        unsafe { out.write(Box::into_raw(Box::new(edgemine_result::new(extraction)))) };
+        Ok(())
     })
 }

@@ -3,7 +3,7 @@ against, and documents that stress offsets."""
 
 from __future__ import annotations
 
-import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,8 @@ import pytest
 import edgemine
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+from locations import binary  # noqa: E402  (the end-to-end checks' own lookup)
 
 # Text whose code points, UTF-8 bytes and UTF-16 units all differ: emoji
 # (outside the BMP, two UTF-16 units, some joined by ZWJ), CJK, combining
@@ -32,13 +34,7 @@ def engine() -> edgemine.Engine:
 @pytest.fixture(scope="session")
 def cli() -> Path:
     """EDGEMINE_BIN, else the workspace's release build, else its debug build."""
-    if "EDGEMINE_BIN" in os.environ:
-        return Path(os.environ["EDGEMINE_BIN"])
-    for profile in ("release", "debug"):
-        path = REPO / "target" / profile / "edgemine"
-        if path.exists():
-            return path
-    pytest.fail("no edgemine CLI: run `cargo build --release -p edgemine-cli` or set EDGEMINE_BIN")
+    return binary()
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ grep -qP '^PER\tAnna Keller\t49\t60\t' <<<"$shared" || { echo "extract.c did not
 
 echo "-- examples/c/extract.c, static"
 cc examples/c/extract.c $(pkg-config --cflags edgemine) "$PREFIX/lib/libedgemine.a" \
-    $(pkg-config --libs-only-other --static edgemine) -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc -Wl,-z,noexecstack \
+    -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc -Wl,-z,noexecstack \
     -o "$BUILD/extract-static"
 [ "$(env -u LD_LIBRARY_PATH "$BUILD/extract-static" samples/sample.txt)" = "$shared" ] || { echo "static and shared differ"; exit 1; }
 
