@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every test suite of the project. Expects the environment .ci/run builds
-# (a .venv with models/tests/requirements.txt and tests/requirements.txt, and
-# cc, make and pkg-config for the C ABI);
+# (a .venv with models/tests/requirements.txt and tests/requirements.txt,
+# cc, make and pkg-config for the C ABI, Node.js 18+ with npm);
 # set PYTHON to use another.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -17,3 +17,9 @@ echo "== Python package: pip install ./python (as README says), then python/test
 EDGEMINE_BIN=${EDGEMINE_BIN:-target/debug/edgemine} "$PYTHON" -m pytest -q python/tests
 echo "== C ABI: make -C ffi install, examples/c/extract.c, C tests under ASan/LSan/UBSan"
 ffi/tests/c/run.sh
+echo "== Node package: npm install ./node (as README says), then node/test"
+npm install ./node
+EDGEMINE_BIN=${EDGEMINE_BIN:-target/debug/edgemine} node --test node/test/*.test.js
+echo "== Node package: index.d.ts type-checks node/test/types.ts (TypeScript from npm, kept out of the package)"
+npm install --no-save --no-package-lock --no-audit --no-fund --prefix target/typescript typescript@5.9.3
+target/typescript/node_modules/.bin/tsc -p node/test

@@ -1,0 +1,205 @@
+// Types of the `edgemine` Node package: the Engine and the output schema
+// every binding shares (DESIGN.md, "Output").
+
+/** A task the engine can run. */
+export type TaskName = 'entities' | 'parse' | 'keyphrases' | 'triples';
+
+/** The unit of every offset: UTF-16 code units (JavaScript string indices, the default), code points, or UTF-8 bytes. */
+export type OffsetUnit = 'utf16' | 'char' | 'utf8';
+
+/** The `code` of every error edgemine throws or rejects with. Stable: branch on it, not on the message. */
+export type ErrorCode =
+  /** An argument of the wrong type (a TypeError). */
+  | 'EDGEMINE_INVALID_ARGUMENT'
+  /** A string with a lone surrogate (not well-formed UTF-16); `text.toWellFormed()` repairs it. */
+  | 'EDGEMINE_INVALID_TEXT'
+  /** The document is empty or only whitespace. */
+  | 'EDGEMINE_EMPTY_DOCUMENT'
+  /** The document is larger than `maxDocumentBytes` (UTF-8). */
+  | 'EDGEMINE_DOCUMENT_TOO_LARGE'
+  /** An unknown option, task or offset unit, or a value out of range. */
+  | 'EDGEMINE_INVALID_OPTION'
+  /** A task the loaded model cannot do. */
+  | 'EDGEMINE_TASK_UNAVAILABLE'
+  /** The model folder or one of its files does not exist. */
+  | 'EDGEMINE_MODEL_NOT_FOUND'
+  /** A model file is damaged: bad checksum, bad JSON, not ONNX. */
+  | 'EDGEMINE_MODEL_CORRUPT'
+  /** A model the engine cannot run (operators, inputs, outputs). */
+  | 'EDGEMINE_MODEL_UNSUPPORTED'
+  /** Inference failed on a loaded model. */
+  | 'EDGEMINE_INFERENCE_FAILED'
+  /** A bug in edgemine (a Rust panic); the engine is still usable. */
+  | 'EDGEMINE_PANIC';
+
+/** An Error from edgemine: the core's message (what, where, what to do) and a stable `code`. */
+export interface EdgemineError extends Error {
+  code: ErrorCode;
+}
+
+export interface EngineOptions {
+  /** A model folder; by default the models inside this package, or `$EDGEMINE_MODELS` when set. */
+  modelDir?: string;
+  /** Worker threads; by default the CPUs this process may use (or `$EDGEMINE_THREADS`). */
+  threads?: number;
+  /** Optimized plans kept, one per batch shape (default 6). */
+  maxPlans?: number;
+}
+
+export interface ExtractOptions {
+  /** One task or several; by default every task the model can do. */
+  tasks?: TaskName | TaskName[];
+  /** The unit of every offset (default `'utf16'`, so `text.slice(start, end)` is each span's text). */
+  offsets?: OffsetUnit;
+  /** The text is already tokenized: words are the runs of non-whitespace. */
+  pretokenized?: boolean;
+  /** How many key phrases (default 10). */
+  topK?: number;
+  /** Relevance against diversity when picking key phrases, in [0, 1] (default 0.9). */
+  mmrLambda?: number;
+  /** Add each key phrase's ranking `features`. */
+  explainKeyphrases?: boolean;
+  /** Documents over this many UTF-8 bytes are refused (default 32 MiB). */
+  maxDocumentBytes?: number;
+}
+
+export interface BatchOptions extends ExtractOptions {
+  /** Put a failed document's Error in its place instead of throwing the first one. */
+  returnErrors?: boolean;
+}
+
+/** A span of the document: `text.slice(start, end)` in the chosen unit. */
+export interface Span {
+  start: number;
+  end: number;
+}
+
+export interface Entity extends Span {
+  /** The entity's text, exactly as in the document. */
+  text: string;
+  /** Its type: `PER`, `ORG` or `LOC` with the default models. */
+  label: string;
+  /** Mean probability of the labels of its words, in [0, 1]. */
+  score: number;
+  /** Index of its sentence. */
+  sentence: number;
+}
+
+/** The signals behind a key phrase's score (with `explainKeyphrases`). */
+export interface KeyPhraseFeatures {
+  document: number;
+  section: number;
+  frequency: number;
+  first_word: number;
+  words: number;
+  termhood: number;
+  nested: boolean;
+  word_frequency: number;
+  head_share: number;
+}
+
+export interface KeyPhrase {
+  /** The phrase as the document most often writes it. */
+  text: string;
+  /** How likely a reader would pick it, in [0, 1]. */
+  score: number;
+  /** Every occurrence, in document order. */
+  occurrences: Span[];
+  features?: KeyPhraseFeatures;
+}
+
+/** A part of a triple with its span. */
+export interface TripleArgument extends Span {
+  /** The text, exactly as in the document. */
+  text: string;
+  /** The pieces when the words leave gaps ("turn … off"); absent when contiguous. */
+  parts?: Span[];
+}
+
+export interface Triple {
+  subject: TripleArgument;
+  /** From the relation's first word to its last; empty at the object's start when implied. */
+  relation: TripleArgument;
+  /** The relation as a phrase: its words joined by single spaces, or the implied verb. */
+  label: string;
+  /** `null` for a clause without an object. */
+  object: TripleArgument | null;
+  /** Further arguments after the object, in sentence order; absent when none. */
+  arguments?: TripleArgument[];
+  /** Confidence in [0, 1]; ranks triples, not calibrated. */
+  score: number;
+  sentence: number;
+}
+
+export interface Word extends Span {
+  text: string;
+  /** Universal part-of-speech tag. */
+  upos?: string;
+  /** Index of the head word within the sentence, 1-based; 0 for the root (as in CoNLL-U). */
+  head?: number;
+  /** Universal dependency relation to the head. */
+  deprel?: string;
+  sentence: number;
+}
+
+/** What one document gave. A task that did not run leaves its key out; one that ran and found nothing gives `[]`. */
+export interface Extraction {
+  entities?: Entity[];
+  keyphrases?: KeyPhrase[];
+  triples?: Triple[];
+  sentences: Span[];
+  /** The parse (task `parse`). */
+  words?: Word[];
+  offsets: OffsetUnit;
+}
+
+/** What is loaded, from where (as `edgemine models` prints it). */
+export interface EngineInfo {
+  name: string;
+  version: string;
+  dir: string;
+  /** How the folder was found; `'package'` for the models inside this package. */
+  source: string;
+  manifest: string;
+  tasks: TaskName[];
+  entity_labels: string[];
+  max_wordpieces: number;
+  threads: number;
+  load_ms: number;
+}
+
+/** The extraction engine: load once, then call from anywhere, synchronously or with Promises. */
+export declare class Engine {
+  /** Loads the models (a fraction of a second). Throws an EdgemineError when they cannot be loaded. */
+  constructor(options?: EngineOptions);
+  /** Extracts from one document on this thread. */
+  extract(text: string, options?: ExtractOptions): Extraction;
+  /** Extracts from one document off the main thread; the event loop keeps running. */
+  extractAsync(text: string, options?: ExtractOptions): Promise<Extraction>;
+  /** Extracts from many documents at once (short documents share batches); throws the first failure, `document <i>: …`. */
+  extractBatch(texts: string[], options?: BatchOptions & { returnErrors?: false }): Extraction[];
+  /** With `returnErrors: true`, a failed document's Error stands in its place. */
+  extractBatch(texts: string[], options: BatchOptions & { returnErrors: true }): Array<Extraction | EdgemineError>;
+  extractBatch(texts: string[], options?: BatchOptions): Array<Extraction | EdgemineError>;
+  /** `extractBatch` off the main thread. */
+  extractBatchAsync(texts: string[], options?: BatchOptions & { returnErrors?: false }): Promise<Extraction[]>;
+  extractBatchAsync(
+    texts: string[],
+    options: BatchOptions & { returnErrors: true },
+  ): Promise<Array<Extraction | EdgemineError>>;
+  extractBatchAsync(texts: string[], options?: BatchOptions): Promise<Array<Extraction | EdgemineError>>;
+  /** What is loaded, from where. */
+  info(): EngineInfo;
+  /** The tasks the loaded model can do, in schema order. */
+  readonly tasks: TaskName[];
+  /** Worker threads of the engine's pool. */
+  readonly threads: number;
+  /** The model folder loaded. */
+  readonly modelDir: string;
+}
+
+/** Every code an EdgemineError can carry. */
+export declare const errorCodes: readonly ErrorCode[];
+
+/** The package version (the Rust crate's). */
+export declare const version: string;
