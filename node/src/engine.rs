@@ -218,7 +218,7 @@ impl NativeEngine {
     /// One document, on a libuv worker; a Promise of the extraction's JSON.
     #[napi(ts_return_type = "Promise<string>")]
     pub fn extract_async(&self, text: Utf16String, options: Option<CallOptions>) -> AsyncTask<ExtractTask> {
-        let work = options.unwrap_or_default().to_core().and_then(|options| Ok((self::text(&text)?, options)));
+        let work = options.unwrap_or_default().to_core().map(|options| (text, options));
         AsyncTask::new(ExtractTask { engine: Arc::clone(&self.engine), work: Some(work) })
     }
 
@@ -239,8 +239,7 @@ impl NativeEngine {
     /// [`Self::extract_batch`] on a libuv worker, as a Promise.
     #[napi(ts_return_type = "Promise<Array<string | Error>>")]
     pub fn extract_batch_async(&self, texts: Vec<Utf16String>, options: Option<CallOptions>) -> AsyncTask<BatchTask> {
-        let work =
-            options.unwrap_or_default().to_core().map(|options| (texts.iter().map(|t| text(t)).collect(), options));
+        let work = options.unwrap_or_default().to_core().map(|options| (texts, options));
         AsyncTask::new(BatchTask { engine: Arc::clone(&self.engine), work: Some(work) })
     }
 
@@ -257,11 +256,13 @@ impl NativeEngine {
     }
 }
 
-/// `extractAsync`'s work. A bad text or option found while the call was
-/// made travels here and rejects the Promise, as any failure does.
+/// `extractAsync`'s work: the text as JavaScript's UTF-16 (made Rust text
+/// on the worker, not on the main thread) and the options, or the bad
+/// option found while the call was made, which rejects the Promise as any
+/// failure does.
 pub struct ExtractTask {
     engine: Arc<edgemine::Engine>,
-    work: Option<Result<(String, Options), Failure>>,
+    work: Option<Result<(Utf16String, Options), Failure>>,
 }
 
 impl Task for ExtractTask {
@@ -270,7 +271,7 @@ impl Task for ExtractTask {
 
     fn compute(&mut self) -> NapiResult<Self::Output> {
         Ok(match self.work.take() {
-            Some(Ok((text, options))) => extract_json(&self.engine, &text, &options),
+            Some(Ok((units, options))) => text(&units).and_then(|text| extract_json(&self.engine, &text, &options)),
             Some(Err(failure)) => Err(failure),
             None => Err(Failure::new(Code::Panic, "the task ran twice")),
         })
@@ -283,10 +284,10 @@ impl Task for ExtractTask {
     }
 }
 
-/// `extractBatchAsync`'s work.
+/// `extractBatchAsync`'s work, as [`ExtractTask`]'s.
 pub struct BatchTask {
     engine: Arc<edgemine::Engine>,
-    work: Option<Result<(Vec<Text>, Options), Failure>>,
+    work: Option<Result<(Vec<Utf16String>, Options), Failure>>,
 }
 
 impl Task for BatchTask {
@@ -295,7 +296,10 @@ impl Task for BatchTask {
 
     fn compute(&mut self) -> NapiResult<Self::Output> {
         Ok(match self.work.take() {
-            Some(Ok((texts, options))) => extract_batch_json(&self.engine, &texts, &options),
+            Some(Ok((units, options))) => {
+                let texts: Vec<Text> = units.iter().map(|t| text(t)).collect();
+                extract_batch_json(&self.engine, &texts, &options)
+            }
             Some(Err(failure)) => Err(failure),
             None => Err(Failure::new(Code::Panic, "the task ran twice")),
         })
