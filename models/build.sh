@@ -5,7 +5,7 @@
 #
 #   models/build.sh                 # everything, into models/minilm-tagger
 #   SEED=7 EPOCHS=8 models/build.sh
-#   TRAIN_ARGS="--wnut" models/build.sh
+#   TRAIN_ARGS="--no-case --wnut" models/build.sh   # other train.py options
 set -euo pipefail
 cd "$(dirname "$0")"
 MODELS=$PWD
@@ -13,6 +13,8 @@ WORK=${EDGEMINE_WORK:-$MODELS/work}
 OUT=${OUT:-$MODELS/minilm-tagger}
 SEED=${SEED:-13}
 EPOCHS=${EPOCHS:-8}
+# The shipped model's options (MODEL_CARD.md, "Recipe variants"); set TRAIN_ARGS to change them.
+TRAIN_ARGS=${TRAIN_ARGS---wnut --entity-weight 2}
 VENV=${VENV:-$WORK/venv}
 export EDGEMINE_WORK=$WORK
 
@@ -27,7 +29,7 @@ step() { echo "== $* ($(date +%H:%M:%S))"; }
 step "reference export and equivalence check"
 $PY export_reference.py
 step "training (seed $SEED, $EPOCHS epochs)"
-$PY train.py --out "$WORK/tagger" --epochs "$EPOCHS" --seed "$SEED" ${TRAIN_ARGS:-}
+$PY train.py --out "$WORK/tagger" --epochs "$EPOCHS" --seed "$SEED" $TRAIN_ARGS
 step "export to $OUT"
 $PY export_tagger.py --checkpoint "$WORK/tagger/checkpoint.pt" --out "$OUT"
 step "dev scores from the ONNX files"

@@ -639,17 +639,17 @@ pub fn shortlist(candidates: Vec<Candidate>, n: usize) -> Vec<Candidate> {
 
 /// Coefficients of [`Features::score`] (written by `models/recipe/keyphrase_ranker.py`).
 mod ranker {
-    pub const BIAS: f32 = -2.6590;
-    pub const DOCUMENT: f32 = 1.6374;
-    pub const SECTION: f32 = 1.5029;
-    pub const FREQUENCY: f32 = 0.3824;
-    pub const FIRST_WORD: f32 = -0.3198;
-    pub const TERMHOOD: f32 = 0.3081;
-    pub const NESTED: f32 = -0.2207;
-    pub const WORD_FREQUENCY: f32 = -0.3861;
-    pub const HEAD_SHARE: f32 = 0.1236;
+    pub const BIAS: f32 = -2.5886;
+    pub const DOCUMENT: f32 = 0.8856;
+    pub const SECTION: f32 = 2.4313;
+    pub const FREQUENCY: f32 = 1.1643;
+    pub const FIRST_WORD: f32 = -0.3827;
+    pub const TERMHOOD: f32 = 0.2261;
+    pub const NESTED: f32 = -0.4004;
+    pub const WORD_FREQUENCY: f32 = -0.9142;
+    pub const HEAD_SHARE: f32 = 0.1939;
     /// One word, two, three, four or more.
-    pub const WORDS: [f32; 4] = [-0.7834, 0.6731, 0.6200, -0.7504];
+    pub const WORDS: [f32; 4] = [-1.2599, 1.0141, 0.9576, -0.7779];
 }
 
 /// The top `options.top_k` candidates, in the order MMR picks them, given

@@ -50,8 +50,9 @@ def variant_table(root: Path) -> list[str]:
             options = " ".join(
                 f"--{k.replace('_', '-')}" + ("" if isinstance(v, bool) else f" {v}")
                 for k, v in targs.items()
-                if k in ("epochs", "no_case", "wnut", "context", "distill_weight", "phrases_per_step")
+                if k in ("epochs", "no_case", "wnut", "entity_weight", "context", "distill_weight", "phrases_per_step")
                 and v not in (False, None)
+                and not (k == "entity_weight" and v == 1.0)
             )
             rows.append(
                 f"| {d.name} | `{options}` | {mode} | {e['precision']:.2f} | {e['recall']:.2f} | **{e['f1']:.2f}** | "
