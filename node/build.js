@@ -12,7 +12,6 @@ const path = require('node:path');
 
 const CRATE = 'edgemine-node';
 const LIBRARY = 'edgemine_node';
-const profile = process.env.EDGEMINE_NODE_PROFILE || 'release';
 
 function fail(message) {
   console.error(`edgemine: ${message}`);
@@ -20,7 +19,7 @@ function fail(message) {
 }
 
 const cargo = process.env.CARGO || 'cargo';
-const args = ['build', '--locked', '--profile', profile, '-p', CRATE, '--message-format=json-render-diagnostics'];
+const args = ['build', '--locked', '--release', '-p', CRATE, '--message-format=json-render-diagnostics'];
 console.error(`edgemine: building the native addon: ${cargo} ${args.join(' ')} (a few minutes the first time)`);
 const build = spawnSync(cargo, args, {
   cwd: __dirname,

@@ -123,17 +123,22 @@ fn serialize(value: &impl serde::Serialize) -> Result<String, Failure> {
     serde_json::to_string(value).map_err(|e| Failure::new(Code::Panic, format!("cannot serialize a result: {e}")))
 }
 
-/// Many documents through one core batch call. A document that is not
+/// Many documents through one core batch call. A string that is not
 /// well-formed fails alone, in its place, as any other bad document does.
-fn extract_batch_json(engine: &edgemine::Engine, texts: &[Text], options: &Options) -> Result<Vec<Outcome>, Failure> {
+fn extract_batch_json(
+    engine: &edgemine::Engine,
+    units: &[Utf16String],
+    options: &Options,
+) -> Result<Vec<Outcome>, Failure> {
+    let texts: Vec<Text> = units.iter().map(|t| text(t)).collect();
     let good: Vec<&str> = texts.iter().filter_map(|t| t.as_deref().ok()).collect();
     let mut results = guard(|| Ok(engine.extract_batch_with(&good, options)))?.into_iter();
     Ok(texts
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(index, text)| {
             let result = match text {
-                Err(e) => Err(Failure::new(e.code, e.message.clone())),
+                Err(e) => Err(e),
                 Ok(_) => match results.next() {
                     Some(Ok(extraction)) => serialize(&extraction),
                     Some(Err(e)) => Err(Failure::from(e)),
@@ -231,7 +236,6 @@ impl NativeEngine {
         options: Option<CallOptions>,
     ) -> Result<Vec<BatchItem>, Error<Code>> {
         let options = options.unwrap_or_default().to_core().map_err(Failure::into_napi)?;
-        let texts: Vec<_> = texts.iter().map(|t| text(t)).collect();
         let results = extract_batch_json(&self.engine, &texts, &options).map_err(Failure::into_napi)?;
         Ok(batch_items(results))
     }
@@ -296,10 +300,7 @@ impl Task for BatchTask {
 
     fn compute(&mut self) -> NapiResult<Self::Output> {
         Ok(match self.work.take() {
-            Some(Ok((units, options))) => {
-                let texts: Vec<Text> = units.iter().map(|t| text(t)).collect();
-                extract_batch_json(&self.engine, &texts, &options)
-            }
+            Some(Ok((units, options))) => extract_batch_json(&self.engine, &units, &options),
             Some(Err(failure)) => Err(failure),
             None => Err(Failure::new(Code::Panic, "the task ran twice")),
         })
