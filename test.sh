@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # Run every test suite of the project. Expects the environment .ci/run builds
-# (a .venv with models/tests/requirements.txt and tests/requirements.txt,
-# cc, make and pkg-config for the C ABI, Node.js 18+ with npm);
-# set PYTHON to use another.
+# (a .venv with models/tests/requirements.txt, tests/requirements.txt and
+# containers/tests/requirements.txt; cc, make and pkg-config for the C ABI;
+# Node.js 18+ with npm; Java 17+ and Maven for the test Kafka broker);
+# set PYTHON to use another. A Kafka broker named by EDGEMINE_KAFKA_BROKERS
+# is used as it is; without one, this starts containers/kafka/broker.sh's.
 set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON=${PYTHON:-.venv/bin/python}
 echo "== Rust: cargo test --workspace"
 cargo test --workspace --locked
+echo "== Service: the Kafka worker against a real broker (containers/tests/kafka.rs)"
+if [ -z "${EDGEMINE_KAFKA_BROKERS:-}" ]; then
+    containers/kafka/broker.sh start
+    trap 'containers/kafka/broker.sh stop' EXIT
+    export EDGEMINE_KAFKA_BROKERS=127.0.0.1:${EDGEMINE_KAFKA_PORT:-19092}
+fi
+cargo test --locked -p edgemine-server --test kafka -- --ignored --nocapture
 echo "== Python: models/tests"
 "$PYTHON" -m pytest -q models/tests
 echo "== End to end: tests (CaRB dev, key phrases; with the CLI cargo test built)"
@@ -23,3 +32,5 @@ EDGEMINE_BIN=${EDGEMINE_BIN:-target/debug/edgemine} node --test node/test/*.test
 echo "== Node package: index.d.ts type-checks node/test/types.ts (TypeScript from npm, kept out of the package)"
 npm install --no-save --no-package-lock --no-audit --no-fund --prefix target/typescript typescript@5.9.3
 target/typescript/node_modules/.bin/tsc -p node/test
+echo "== Service: Dockerfile lint, its build step on the host, Kubernetes manifests"
+PYTHON="$PYTHON" containers/tests/image_and_manifests.sh

@@ -83,6 +83,25 @@ pub enum Error {
     Inference(String),
 }
 
+impl Error {
+    /// A stable name of this kind of error, for programs to branch on
+    /// (the message may be reworded): `MODEL_NOT_FOUND`, `EMPTY_DOCUMENT`…
+    /// The service puts it in its error bodies and dead-letter headers.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::ModelNotFound { .. } => "MODEL_NOT_FOUND",
+            Error::ModelCorrupt { .. } => "MODEL_CORRUPT",
+            Error::ModelUnsupported { .. } => "MODEL_UNSUPPORTED",
+            Error::TaskUnavailable { .. } => "TASK_UNAVAILABLE",
+            Error::InvalidOption { .. } => "INVALID_OPTION",
+            Error::EmptyDocument => "EMPTY_DOCUMENT",
+            Error::DocumentTooLarge { .. } => "DOCUMENT_TOO_LARGE",
+            Error::InvalidUtf8 { .. } => "INVALID_UTF8",
+            Error::Inference(_) => "INFERENCE_FAILED",
+        }
+    }
+}
+
 /// The engine's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -11,6 +11,7 @@ use crate::offsets::OffsetUnit;
 
 /// Everything extracted from one document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Extraction {
     /// Named entities, in document order (task `entities`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -32,6 +33,7 @@ pub struct Extraction {
 
 /// A span of the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Span {
     /// Start offset.
     pub start: usize,
@@ -41,6 +43,7 @@ pub struct Span {
 
 /// A named entity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Entity {
     /// The entity's text, exactly as in the document.
     pub text: String,
@@ -58,6 +61,7 @@ pub struct Entity {
 
 /// A key phrase and every place it occurs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeyPhrase {
     /// The phrase as the document most often writes it (of equally
     /// frequent forms, the one with the fewest capitals), exactly as at one
@@ -78,6 +82,7 @@ pub struct KeyPhrase {
 
 /// A part of a triple with its span.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TripleArgument {
     /// The text, exactly as in the document: `document[start..end]`.
     pub text: String,
@@ -94,6 +99,7 @@ pub struct TripleArgument {
 
 /// A subject–relation–object triple.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Triple {
     /// Who or what.
     pub subject: TripleArgument,
@@ -119,6 +125,7 @@ pub struct Triple {
 
 /// A word with its part of speech and place in the dependency tree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Word {
     /// The word, exactly as in the document.
     pub text: String,

@@ -554,6 +554,7 @@ pub struct Ranked {
 
 /// The signals the ranking reads for one candidate.
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Features {
     /// Cosine between its embedding and the document's.
     pub document: f32,

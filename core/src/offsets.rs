@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// The unit of every `start` / `end` in an extraction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum OffsetUnit {
     /// UTF-8 bytes: `&text[start..end]` in Rust.

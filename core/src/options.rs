@@ -6,6 +6,7 @@ use crate::offsets::OffsetUnit;
 
 /// A kind of result the engine can produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Task {
     /// Named entities.

@@ -1,0 +1,56 @@
+//! Loading the engine and the defaults every document starts from; the
+//! flags both modes share.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use edgemine::{Engine, EngineConfig, OffsetUnit, Options, Task};
+
+/// Engine flags, each also read from an `EDGEMINE_*` variable (a
+/// Kubernetes ConfigMap sets them).
+#[derive(Debug, Clone, clap::Args)]
+pub struct EngineArgs {
+    /// Model folder; default: the models shipped with the image
+    /// (EDGEMINE_MODELS, then the default search of the core).
+    #[arg(long, env = "EDGEMINE_MODEL_DIR")]
+    pub model_dir: Option<PathBuf>,
+    /// Threads of the engine's pool; default: the CPUs the container may
+    /// use (its cgroup CPU quota).
+    #[arg(long, env = "EDGEMINE_THREADS")]
+    pub threads: Option<usize>,
+    /// Optimized plans kept, one per batch shape (memory against re-planning).
+    #[arg(long, env = "EDGEMINE_MAX_PLANS")]
+    pub max_plans: Option<usize>,
+    /// Default tasks, comma separated (entities,parse,keyphrases,triples);
+    /// default: every task the model can do. Requests may choose their own.
+    #[arg(long, env = "EDGEMINE_TASKS", value_delimiter = ',')]
+    pub tasks: Option<Vec<Task>>,
+    /// Default offset unit: utf8, char or utf16. Requests may choose their own.
+    #[arg(long, env = "EDGEMINE_OFFSETS", default_value = "char")]
+    pub offsets: OffsetUnit,
+    /// Largest document accepted, in UTF-8 bytes; larger ones fail alone
+    /// with DOCUMENT_TOO_LARGE.
+    #[arg(long, env = "EDGEMINE_MAX_DOCUMENT_BYTES", default_value_t = 1 << 20)]
+    pub max_document_bytes: usize,
+}
+
+impl EngineArgs {
+    /// The options every document starts from.
+    pub fn defaults(&self) -> Options {
+        let mut options =
+            Options { offsets: self.offsets, max_document_bytes: self.max_document_bytes, ..Options::default() };
+        options.tasks = self.tasks.clone();
+        options
+    }
+
+    /// Loads the engine, returning it with the seconds it took.
+    pub fn load(&self) -> anyhow::Result<(Arc<Engine>, f64)> {
+        let started = Instant::now();
+        let config =
+            EngineConfig { model_dir: self.model_dir.clone(), threads: self.threads, max_plans: self.max_plans };
+        let engine = Engine::with_config(config).context("cannot load the models")?;
+        Ok((Arc::new(engine), started.elapsed().as_secs_f64()))
+    }
+}

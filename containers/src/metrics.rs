@@ -1,0 +1,119 @@
+//! Prometheus metrics, one registry per process, served at `/metrics` in
+//! the text exposition format.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
+
+/// Label of a request counter: the HTTP status sent.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StatusLabel {
+    /// `200`, `429`…
+    pub status: u16,
+}
+
+/// Label of a document counter: how it ended.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabel {
+    /// `ok`, or the error code (`EMPTY_DOCUMENT`…).
+    pub outcome: String,
+}
+
+/// Every metric the service exports.
+pub struct Metrics {
+    registry: Registry,
+    /// HTTP requests answered, by status.
+    pub requests: Family<StatusLabel, Counter>,
+    /// Seconds from a request's arrival to its answer.
+    pub request_seconds: Histogram,
+    /// Documents finished, by outcome.
+    pub documents: Family<OutcomeLabel, Counter>,
+    /// Words (runs of non-whitespace) of the documents extracted.
+    pub words: Counter,
+    /// Requests admitted and waiting for the engine.
+    pub queue_depth: Gauge,
+    /// Requests (HTTP) or batches (worker) in the engine now.
+    pub in_flight: Gauge,
+    /// Seconds it took to load the models.
+    pub model_load_seconds: Gauge<f64, AtomicU64>,
+    /// Seconds a worker batch took, from its first message to its commit.
+    pub batch_seconds: Histogram,
+    /// Kafka records produced to the dead-letter topic.
+    pub dead_letters: Counter,
+}
+
+impl Metrics {
+    /// A registry holding every metric, all at zero.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("edgemine");
+        let metrics = Self {
+            requests: Family::default(),
+            // 5 ms to ~82 s.
+            request_seconds: Histogram::new(exponential_buckets(0.005, 2.0, 15)),
+            documents: Family::default(),
+            words: Counter::default(),
+            queue_depth: Gauge::default(),
+            in_flight: Gauge::default(),
+            model_load_seconds: Gauge::default(),
+            batch_seconds: Histogram::new(exponential_buckets(0.01, 2.0, 15)),
+            dead_letters: Counter::default(),
+            registry: Registry::default(),
+        };
+        registry.register("http_requests", "HTTP requests answered, by status", metrics.requests.clone());
+        registry.register(
+            "http_request_duration_seconds",
+            "Seconds from a request's arrival to its answer",
+            metrics.request_seconds.clone(),
+        );
+        registry.register(
+            "documents",
+            "Documents finished, by outcome (ok or an error code)",
+            metrics.documents.clone(),
+        );
+        registry.register("words", "Words (runs of non-whitespace) of the documents extracted", metrics.words.clone());
+        registry.register("queue_depth", "Requests admitted and waiting for the engine", metrics.queue_depth.clone());
+        registry.register(
+            "in_flight",
+            "Requests (http) or batches (worker) in the engine now",
+            metrics.in_flight.clone(),
+        );
+        registry.register(
+            "model_load_seconds",
+            "Seconds it took to load the models",
+            metrics.model_load_seconds.clone(),
+        );
+        registry.register(
+            "worker_batch_duration_seconds",
+            "Seconds a worker batch took, from its first message to its commit",
+            metrics.batch_seconds.clone(),
+        );
+        registry.register("dead_letters", "Records produced to the dead-letter topic", metrics.dead_letters.clone());
+        Self { registry, ..metrics }
+    }
+
+    /// Counts one finished document.
+    pub fn document(&self, outcome: &str, words: usize) {
+        self.documents.get_or_create(&OutcomeLabel { outcome: outcome.to_string() }).inc();
+        if outcome == "ok" {
+            self.words.inc_by(words as u64);
+        }
+    }
+
+    /// The text exposition of every metric.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
