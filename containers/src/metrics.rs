@@ -23,6 +23,13 @@ pub struct OutcomeLabel {
     pub outcome: String,
 }
 
+/// Label of an error counter: the error's code.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CodeLabel {
+    /// `OVERLOADED`, `EMPTY_DOCUMENT`, `INVALID_MESSAGE`…
+    pub code: String,
+}
+
 /// Every metric the service exports.
 pub struct Metrics {
     registry: Registry,
@@ -34,6 +41,9 @@ pub struct Metrics {
     pub documents: Family<OutcomeLabel, Counter>,
     /// Words (runs of non-whitespace) of the documents extracted.
     pub words: Counter,
+    /// Errors answered (a refused request, a failed document, a dead
+    /// letter), by code.
+    pub errors: Family<CodeLabel, Counter>,
     /// Requests admitted and waiting for the engine.
     pub queue_depth: Gauge,
     /// Requests (HTTP) or batches (worker) in the engine now.
@@ -56,6 +66,7 @@ impl Metrics {
             request_seconds: Histogram::new(exponential_buckets(0.005, 2.0, 15)),
             documents: Family::default(),
             words: Counter::default(),
+            errors: Family::default(),
             queue_depth: Gauge::default(),
             in_flight: Gauge::default(),
             model_load_seconds: Gauge::default(),
@@ -75,6 +86,11 @@ impl Metrics {
             metrics.documents.clone(),
         );
         registry.register("words", "Words (runs of non-whitespace) of the documents extracted", metrics.words.clone());
+        registry.register(
+            "errors",
+            "Errors answered (refused requests, failed documents, dead letters), by code",
+            metrics.errors.clone(),
+        );
         registry.register("queue_depth", "Requests admitted and waiting for the engine", metrics.queue_depth.clone());
         registry.register(
             "in_flight",
@@ -95,12 +111,17 @@ impl Metrics {
         Self { registry, ..metrics }
     }
 
-    /// Counts one finished document.
+    /// Counts one finished document: `ok` with its words, or its error code.
     pub fn document(&self, outcome: &str, words: usize) {
         self.documents.get_or_create(&OutcomeLabel { outcome: outcome.to_string() }).inc();
         if outcome == "ok" {
             self.words.inc_by(words as u64);
         }
+    }
+
+    /// Counts one error answered.
+    pub fn error(&self, code: &str) {
+        self.errors.get_or_create(&CodeLabel { code: code.to_string() }).inc();
     }
 
     /// The text exposition of every metric.

@@ -148,6 +148,8 @@ fn poison_messages_go_to_the_dead_letter_topic() {
     assert_eq!(good_2["offsets"], "utf16");
     assert!(good_2.get("entities").is_some() && good_2.get("words").is_none());
     assert_eq!(server.metric("edgemine_dead_letters_total"), 3.0);
+    assert_eq!(server.metric("edgemine_errors_total{code=\"INVALID_MESSAGE\"}"), 2.0);
+    assert_eq!(server.metric("edgemine_errors_total{code=\"EMPTY_DOCUMENT\"}"), 1.0);
 
     server.signal("TERM");
     let status = server.wait_exit(Duration::from_secs(30)).expect("exits on SIGTERM");

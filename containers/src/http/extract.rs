@@ -150,7 +150,10 @@ pub async fn extract(State(app): State<Arc<App>>, headers: HeaderMap, body: Resu
     let arrived = Instant::now();
     let (response, documents) = match answer(&app, &headers, body, arrived).await {
         Ok((response, documents)) => (response, documents),
-        Err(refusal) => (refusal.into_response(), 0),
+        Err(refusal) => {
+            app.metrics.error(&refusal.detail.code);
+            (refusal.into_response(), 0)
+        }
     };
     let status = response.status().as_u16();
     let seconds = arrived.elapsed().as_secs_f64();
@@ -306,6 +309,11 @@ async fn answer(
     }
     let results: Vec<BatchResult> =
         documents.into_iter().zip(results).map(|(document, result)| batch_result(document.id, result)).collect();
+    for result in &results {
+        if let BatchResult::Failed { error, .. } = result {
+            app.metrics.error(&error.code);
+        }
+    }
     let errors = results.iter().filter(|r| matches!(r, BatchResult::Failed { .. })).count();
     Ok((Json(BatchResponse { results, errors }).into_response(), count))
 }

@@ -112,6 +112,7 @@ impl BatchJob {
                 }
                 Err(error) => {
                     self.metrics.document(&error.code, 0);
+                    self.metrics.error(&error.code);
                     records.push(self.dead_letter(message, id.as_ref(), &error));
                     kinds.push(Kind::DeadLetter);
                 }
@@ -134,6 +135,7 @@ impl BatchJob {
                          raise it, or ask for fewer tasks",
                     );
                     self.metrics.document(&error.code, 0);
+                    self.metrics.error(&error.code);
                     retries.push(self.dead_letter(message, None, &error));
                 }
                 // Too big to copy whole: the error alone, without the payload.
