@@ -16,7 +16,8 @@ if [ -z "${EDGEMINE_KAFKA_BROKERS:-}" ]; then
     trap 'containers/kafka/broker.sh stop' EXIT
     export EDGEMINE_KAFKA_BROKERS=127.0.0.1:${EDGEMINE_KAFKA_PORT:-19092}
 fi
-cargo test --locked -p edgemine-server --test kafka -- --ignored --nocapture
+# --workspace: the same feature set as the run above, so nothing is rebuilt.
+cargo test --workspace --locked --test kafka -- --ignored --nocapture
 echo "== Python: models/tests"
 "$PYTHON" -m pytest -q models/tests
 echo "== End to end: tests (CaRB dev, key phrases; with the CLI cargo test built)"

@@ -89,6 +89,10 @@ pub async fn run(args: HttpArgs) -> anyhow::Result<()> {
         args.request_timeout.is_finite() && args.request_timeout > 0.0,
         "--request-timeout must be a positive number of seconds"
     );
+    anyhow::ensure!(
+        args.drain_delay.is_finite() && args.drain_delay >= 0.0,
+        "--drain-delay must be zero or a positive number of seconds"
+    );
     let token = match &args.token_file {
         Some(path) => Some(auth::Token::read(path)?),
         None => None,
@@ -127,7 +131,7 @@ pub async fn run(args: HttpArgs) -> anyhow::Result<()> {
     };
 
     let router = router(app.clone(), Probes { readiness: readiness.clone(), metrics });
-    let drain_delay = Duration::from_secs_f64(args.drain_delay.max(0.0));
+    let drain_delay = Duration::from_secs_f64(args.drain_delay);
     let shutdown = {
         let readiness = readiness.clone();
         async move {
