@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::kafka::{brokers, create_topics, produce, read_until};
+use support::kafka::{create_topics, produce, read_until, start_worker};
 use support::{Server, document, post, quantile};
 
 fn words(i: usize) -> usize {
@@ -77,27 +77,9 @@ fn worker(consumers: usize, documents: usize) {
     produce(&topics.input, &inputs);
     let threads = (2 / consumers).max(1).to_string();
     let started = Instant::now();
-    let servers: Vec<Server> = (0..consumers)
-        .map(|_| {
-            Server::start(
-                "worker",
-                &[
-                    "--brokers",
-                    &brokers(),
-                    "--group",
-                    &format!("g-{}", topics.input),
-                    "--input-topic",
-                    &topics.input,
-                    "--output-topic",
-                    &topics.output,
-                    "--dead-letter-topic",
-                    &topics.dead_letter,
-                    "--threads",
-                    &threads,
-                ],
-            )
-        })
-        .collect();
+    let group = format!("g-{}", topics.input);
+    let servers: Vec<Server> =
+        (0..consumers).map(|_| start_worker(&topics, &group, &["--threads", &threads])).collect();
     let read = read_until(&topics.output, Duration::from_secs(600), |read| {
         read.iter().filter_map(|r| r.key.as_deref()).collect::<BTreeSet<_>>().len() >= documents
     });

@@ -39,10 +39,12 @@ pub struct EngineArgs {
 impl EngineArgs {
     /// The options every document starts from.
     pub fn defaults(&self) -> Options {
-        let mut options =
-            Options { offsets: self.offsets, max_document_bytes: self.max_document_bytes, ..Options::default() };
-        options.tasks = self.tasks.clone();
-        options
+        Options {
+            tasks: self.tasks.clone(),
+            offsets: self.offsets,
+            max_document_bytes: self.max_document_bytes,
+            ..Options::default()
+        }
     }
 
     /// Loads the engine, returning it with the seconds it took.

@@ -6,7 +6,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
-use prometheus_client::registry::Registry;
+use prometheus_client::registry::{Metric, Registry};
 use std::sync::atomic::AtomicU64;
 
 /// Label of a request counter: the HTTP status sent.
@@ -60,55 +60,70 @@ impl Metrics {
     /// A registry holding every metric, all at zero.
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("edgemine");
-        let metrics = Self {
-            requests: Family::default(),
+        Self {
+            requests: registered(
+                &mut registry,
+                "http_requests",
+                "HTTP requests answered, by status",
+                Family::default(),
+            ),
             // 5 ms to ~82 s.
-            request_seconds: Histogram::new(exponential_buckets(0.005, 2.0, 15)),
-            documents: Family::default(),
-            words: Counter::default(),
-            errors: Family::default(),
-            queue_depth: Gauge::default(),
-            in_flight: Gauge::default(),
-            model_load_seconds: Gauge::default(),
-            batch_seconds: Histogram::new(exponential_buckets(0.01, 2.0, 15)),
-            dead_letters: Counter::default(),
-            registry: Registry::default(),
-        };
-        registry.register("http_requests", "HTTP requests answered, by status", metrics.requests.clone());
-        registry.register(
-            "http_request_duration_seconds",
-            "Seconds from a request's arrival to its answer",
-            metrics.request_seconds.clone(),
-        );
-        registry.register(
-            "documents",
-            "Documents finished, by outcome (ok or an error code)",
-            metrics.documents.clone(),
-        );
-        registry.register("words", "Words (runs of non-whitespace) of the documents extracted", metrics.words.clone());
-        registry.register(
-            "errors",
-            "Errors answered (refused requests, failed documents, dead letters), by code",
-            metrics.errors.clone(),
-        );
-        registry.register("queue_depth", "Requests admitted and waiting for the engine", metrics.queue_depth.clone());
-        registry.register(
-            "in_flight",
-            "Requests (http) or batches (worker) in the engine now",
-            metrics.in_flight.clone(),
-        );
-        registry.register(
-            "model_load_seconds",
-            "Seconds it took to load the models",
-            metrics.model_load_seconds.clone(),
-        );
-        registry.register(
-            "worker_batch_duration_seconds",
-            "Seconds a worker batch took, from its first message to its commit",
-            metrics.batch_seconds.clone(),
-        );
-        registry.register("dead_letters", "Records produced to the dead-letter topic", metrics.dead_letters.clone());
-        Self { registry, ..metrics }
+            request_seconds: registered(
+                &mut registry,
+                "http_request_duration_seconds",
+                "Seconds from a request's arrival to its answer",
+                Histogram::new(exponential_buckets(0.005, 2.0, 15)),
+            ),
+            documents: registered(
+                &mut registry,
+                "documents",
+                "Documents finished, by outcome (ok or an error code)",
+                Family::default(),
+            ),
+            words: registered(
+                &mut registry,
+                "words",
+                "Words (runs of non-whitespace) of the documents extracted",
+                Counter::default(),
+            ),
+            errors: registered(
+                &mut registry,
+                "errors",
+                "Errors answered (refused requests, failed documents, dead letters), by code",
+                Family::default(),
+            ),
+            queue_depth: registered(
+                &mut registry,
+                "queue_depth",
+                "Requests admitted and waiting for the engine",
+                Gauge::default(),
+            ),
+            in_flight: registered(
+                &mut registry,
+                "in_flight",
+                "Requests (http) or batches (worker) in the engine now",
+                Gauge::default(),
+            ),
+            model_load_seconds: registered(
+                &mut registry,
+                "model_load_seconds",
+                "Seconds it took to load the models",
+                Gauge::default(),
+            ),
+            batch_seconds: registered(
+                &mut registry,
+                "worker_batch_duration_seconds",
+                "Seconds a worker batch took, from its first message to its commit",
+                Histogram::new(exponential_buckets(0.01, 2.0, 15)),
+            ),
+            dead_letters: registered(
+                &mut registry,
+                "dead_letters",
+                "Records produced to the dead-letter topic",
+                Counter::default(),
+            ),
+            registry,
+        }
     }
 
     /// Counts one finished document: `ok` with its words, or its error code.
@@ -131,6 +146,12 @@ impl Metrics {
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
     }
+}
+
+/// Registers `metric` (a handle: clones share its value) and returns it.
+fn registered<M: Metric + Clone>(registry: &mut Registry, name: &str, help: &str, metric: M) -> M {
+    registry.register(name, help, metric.clone());
+    metric
 }
 
 impl Default for Metrics {

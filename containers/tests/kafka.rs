@@ -9,34 +9,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::kafka::{Read, Topics, brokers, create_topics, produce, read_until};
+use support::kafka::{Read, Topics, create_topics, produce, read_until, start_worker};
 use support::{Server, document};
 
 fn worker(topics: &Topics, group: &str, batch_size: &str) -> Server {
-    Server::start(
-        "worker",
-        &[
-            "--brokers",
-            &brokers(),
-            "--group",
-            group,
-            "--input-topic",
-            &topics.input,
-            "--output-topic",
-            &topics.output,
-            "--dead-letter-topic",
-            &topics.dead_letter,
-            "--batch-size",
-            batch_size,
-            "--threads",
-            "1",
-            // Notice a killed member within seconds, not the default 45.
-            "--kafka",
-            "session.timeout.ms=6000",
-            "--kafka",
-            "heartbeat.interval.ms=1000",
-        ],
-    )
+    // Notice a killed member within seconds, not the default 45.
+    let settings = ["--kafka", "session.timeout.ms=6000", "--kafka", "heartbeat.interval.ms=1000"];
+    start_worker(topics, group, &[&["--batch-size", batch_size, "--threads", "1"][..], &settings[..]].concat())
 }
 
 /// Two workers in one group share the partitions; one is killed with

@@ -124,7 +124,7 @@ pub async fn run(args: WorkerArgs) -> anyhow::Result<()> {
     let job = Arc::new(BatchJob {
         engine,
         defaults: args.engine.defaults(),
-        producer: producer.clone(),
+        producer,
         consumer: consumer.clone(),
         output_topic: args.output_topic.clone(),
         dead_letter_topic: args.dead_letter_topic.clone(),
@@ -164,13 +164,12 @@ async fn next_batch(
     let mut batch: Vec<OwnedMessage> = carried.drain(..carried.len().min(size)).collect();
     let mut deadline = None;
     while batch.len() < size {
-        let polled = match deadline {
-            None if batch.is_empty() => Some(consumer.recv().await),
-            None => {
-                deadline = Some(tokio::time::Instant::now() + wait);
-                continue;
-            }
-            Some(deadline) => tokio::time::timeout_at(deadline, consumer.recv()).await.ok(),
+        // Wait as long as it takes for a first message, then at most `wait`.
+        let polled = if batch.is_empty() {
+            Some(consumer.recv().await)
+        } else {
+            let deadline = *deadline.get_or_insert_with(|| tokio::time::Instant::now() + wait);
+            tokio::time::timeout_at(deadline, consumer.recv()).await.ok()
         };
         // A rebalance runs inside a poll: drop what was polled before it
         // from revoked partitions; what this poll returned is current.

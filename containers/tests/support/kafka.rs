@@ -105,3 +105,23 @@ pub fn read_until(topic: &str, limit: Duration, mut done: impl FnMut(&[Read]) ->
     }
     read
 }
+
+/// Starts a worker of `group` on `topics`, with `extra` flags after the
+/// topic ones.
+pub fn start_worker(topics: &Topics, group: &str, extra: &[&str]) -> super::Server {
+    let brokers = brokers();
+    let mut args = vec![
+        "--brokers",
+        &brokers,
+        "--group",
+        group,
+        "--input-topic",
+        &topics.input,
+        "--output-topic",
+        &topics.output,
+        "--dead-letter-topic",
+        &topics.dead_letter,
+    ];
+    args.extend_from_slice(extra);
+    super::Server::start("worker", &args)
+}
