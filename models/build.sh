@@ -14,7 +14,7 @@ OUT=${OUT:-$MODELS/minilm-tagger}
 SEED=${SEED:-13}
 EPOCHS=${EPOCHS:-8}
 # The shipped model's options (MODEL_CARD.md, "Recipe variants"); set TRAIN_ARGS to change them.
-TRAIN_ARGS=${TRAIN_ARGS---wnut --entity-weight 2}
+TRAIN_ARGS=${TRAIN_ARGS---wnut --entity-weight 3}
 VENV=${VENV:-$WORK/venv}
 export EDGEMINE_WORK=$WORK
 

@@ -640,17 +640,17 @@ pub fn shortlist(candidates: Vec<Candidate>, n: usize) -> Vec<Candidate> {
 
 /// Coefficients of [`Features::score`] (written by `models/recipe/keyphrase_ranker.py`).
 mod ranker {
-    pub const BIAS: f32 = -2.5886;
-    pub const DOCUMENT: f32 = 0.8856;
-    pub const SECTION: f32 = 2.4313;
-    pub const FREQUENCY: f32 = 1.1643;
-    pub const FIRST_WORD: f32 = -0.3827;
-    pub const TERMHOOD: f32 = 0.2261;
-    pub const NESTED: f32 = -0.4004;
-    pub const WORD_FREQUENCY: f32 = -0.9142;
-    pub const HEAD_SHARE: f32 = 0.1939;
+    pub const BIAS: f32 = -2.5445;
+    pub const DOCUMENT: f32 = 0.8108;
+    pub const SECTION: f32 = 2.4330;
+    pub const FREQUENCY: f32 = 1.1213;
+    pub const FIRST_WORD: f32 = -0.3903;
+    pub const TERMHOOD: f32 = 0.2488;
+    pub const NESTED: f32 = -0.3872;
+    pub const WORD_FREQUENCY: f32 = -0.8973;
+    pub const HEAD_SHARE: f32 = 0.2078;
     /// One word, two, three, four or more.
-    pub const WORDS: [f32; 4] = [-1.2599, 1.0141, 0.9576, -0.7779];
+    pub const WORDS: [f32; 4] = [-1.2554, 1.0024, 0.9728, -0.7910];
 }
 
 /// The top `options.top_k` candidates, in the order MMR picks them, given

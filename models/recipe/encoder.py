@@ -182,6 +182,9 @@ class HeadConfig:
     arc_dim: int = 384
     label_dim: int = 128
     dropout: float = 0.2
+    # Width of a GELU layer in front of the entity classifier; 0 = the
+    # classifier reads the encoder's word vectors directly.
+    entity_hidden: int = 0
 
 
 class Tagger(nn.Module):
@@ -206,7 +209,8 @@ class Tagger(nn.Module):
         self.encoder = Encoder(cfg, with_case)
         h = cfg.hidden
         self.drop = nn.Dropout(heads.dropout)
-        self.entities = nn.Linear(h, heads.n_entities)
+        self.entity_mlp = Mlp(h, heads.entity_hidden, heads.dropout) if heads.entity_hidden else None
+        self.entities = nn.Linear(heads.entity_hidden or h, heads.n_entities)
         self.upos = nn.Linear(h, heads.n_upos)
         self.arc_dep = Mlp(h, heads.arc_dim, heads.dropout)
         self.arc_head = Mlp(h, heads.arc_dim, heads.dropout)
@@ -232,7 +236,7 @@ class Tagger(nn.Module):
         gather = word_index.unsqueeze(-1).expand(-1, -1, h)
         words = torch.gather(hidden, 1, gather)  # [b, w, h]
         words_d = self.drop(words)
-        entities = self.entities(words_d)
+        entities = self.entities(self.entity_mlp(words) if self.entity_mlp is not None else words_d)
         upos = self.upos(words_d)
 
         with_root = torch.cat([hidden[:, :1, :], words], dim=1)  # [b, w+1, h]

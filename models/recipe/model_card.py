@@ -50,9 +50,13 @@ def variant_table(root: Path) -> list[str]:
             options = " ".join(
                 f"--{k.replace('_', '-')}" + ("" if isinstance(v, bool) else f" {v}")
                 for k, v in targs.items()
-                if k in ("epochs", "no_case", "wnut", "entity_weight", "context", "distill_weight", "phrases_per_step")
+                if k in (
+                    "epochs", "no_case", "wnut", "entity_weight", "entity_hidden", "ema", "context", "distill_weight",
+                    "phrases_per_step",
+                )
                 and v not in (False, None)
                 and not (k == "entity_weight" and v == 1.0)
+                and not (k in ("entity_hidden", "ema") and not v)
             )
             rows.append(
                 f"| {d.name} | `{options}` | {mode} | {e['precision']:.2f} | {e['recall']:.2f} | **{e['f1']:.2f}** | "
@@ -180,14 +184,18 @@ def main() -> None:
         "",
         "Per-epoch dev scores of the torch model (greedy decoding, to watch training):",
         "",
-        "| epoch | entity F1 | UPOS | UAS | LAS | sentence cosine | minutes |",
-        "|---|---|---|---|---|---|---|",
+        "| epoch | weights | entity F1 | UPOS | UAS | LAS | sentence cosine | minutes |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for h in train["dev_by_epoch"]:
-        lines.append(
-            f"| {h['epoch']} | {h['entity_f1']:.2f} | {h['upos']:.2f} | {h['uas']:.2f} | {h['las']:.2f} | "
-            f"{h.get('sentence_cosine', float('nan')):.4f} | {h['minutes']:.1f} |"
-        )
+        # With --ema, the averaged weights (the ones shipped) are scored beside the raw ones.
+        for weights, s in (("raw", h), ("averaged", h.get("ema"))):
+            if s is None:
+                continue
+            lines.append(
+                f"| {h['epoch']} | {weights} | {s['entity_f1']:.2f} | {s['upos']:.2f} | {s['uas']:.2f} | "
+                f"{s['las']:.2f} | {s.get('sentence_cosine', float('nan')):.4f} | {h['minutes']:.1f} |"
+            )
     lines += [
         "",
         "## Data, licenses and attribution",

@@ -18,11 +18,13 @@ import argparse
 import json
 import random
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from common import (
     DATA, ENTITY_LABELS, UPOS_LABELS, WORK, Encoded, Sentence, bio_spans,
@@ -171,6 +173,11 @@ def main() -> None:
     ap.add_argument("--no-case", action="store_true", help="train without the case embedding")
     ap.add_argument("--wnut", action="store_true", help="add WNUT-17 (mapped to PER/ORG/LOC) to the entity data")
     ap.add_argument("--entity-weight", type=float, default=1.0, help="weight of the entity loss against the others")
+    ap.add_argument("--entity-hidden", type=int, default=0, help="width of a GELU layer before the entity classifier (0: none)")
+    ap.add_argument(
+        "--ema", type=float, default=0.0,
+        help="keep an exponential moving average of the weights with this decay per step and ship it (0: off)",
+    )
     ap.add_argument("--distill-weight", type=float, default=10.0)
     ap.add_argument("--phrases-per-step", type=int, default=32)
     ap.add_argument(
@@ -239,11 +246,11 @@ def main() -> None:
     phrase_teacher = teacher_embeddings(teacher, phrases)
     print(f"teacher embeddings in {time.time() - t0:.0f}s")
 
-    model = Tagger(
-        EncoderConfig(),
-        HeadConfig(n_entities=len(ENTITY_LABELS), n_upos=len(UPOS_LABELS), n_deprels=len(deprel_labels)),
-        with_case=not args.no_case,
+    head_config = HeadConfig(
+        n_entities=len(ENTITY_LABELS), n_upos=len(UPOS_LABELS), n_deprels=len(deprel_labels),
+        entity_hidden=args.entity_hidden,
     )
+    model = Tagger(EncoderConfig(), head_config, with_case=not args.no_case)
     model.encoder.load_state_dict(teacher.state_dict(), strict=False)
     encoder_params = [p for n, p in model.named_parameters() if n.startswith("encoder.") and "case_embeddings" not in n]
     head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.") or "case_embeddings" in n]
@@ -257,6 +264,9 @@ def main() -> None:
         opt, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / (total - warmup)))
     )
 
+    # The averaged weights are what ships when --ema is on; the raw ones are
+    # scored beside them each epoch so the record shows what averaging gave.
+    ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(args.ema)) if args.ema else None
     history = []
     step = 0
     model.train()
@@ -289,6 +299,8 @@ def main() -> None:
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             opt.step()
             sched.step()
+            if ema is not None:
+                ema.update_parameters(model)
             step += 1
             for k, v in parts.items():
                 sums[k] = sums.get(k, 0.0) + float(v.detach())
@@ -297,13 +309,16 @@ def main() -> None:
                 print(f"epoch {epoch} step {step}/{total} " + " ".join(f"{k} {v / since:.3f}" for k, v in sums.items()), flush=True)
                 sums, since = {}, 0
         scores = dev_scores(model, dev)
+        if ema is not None:
+            scores["ema"] = dev_scores(ema.module, dev)
         scores.update(epoch=epoch, minutes=(time.time() - t_epoch) / 60)
         history.append(scores)
         print("dev", json.dumps(scores), flush=True)
 
     torch.save(
         {
-            "state_dict": model.state_dict(),
+            "state_dict": (ema.module if ema is not None else model).state_dict(),
+            "heads": asdict(head_config),
             "with_case": not args.no_case,
             "entity_labels": ENTITY_LABELS,
             "upos_labels": UPOS_LABELS,
