@@ -13,9 +13,18 @@ use support::kafka::{Read, Topics, create_topics, produce, read_until, start_wor
 use support::{Server, document};
 
 fn worker(topics: &Topics, group: &str, batch_size: &str) -> Server {
-    // Notice a killed member within seconds, not the default 45.
-    let settings = ["--kafka", "session.timeout.ms=6000", "--kafka", "heartbeat.interval.ms=1000"];
-    start_worker(topics, group, &[&["--batch-size", batch_size, "--threads", "1"][..], &settings[..]].concat())
+    let extra = [
+        "--batch-size",
+        batch_size,
+        "--threads",
+        "1",
+        // Notice a killed member within seconds, not the default 45.
+        "--kafka",
+        "session.timeout.ms=6000",
+        "--kafka",
+        "heartbeat.interval.ms=1000",
+    ];
+    start_worker(topics, group, &extra)
 }
 
 /// Two workers in one group share the partitions; one is killed with

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 import onnx
@@ -42,10 +41,11 @@ def sha256(path: Path) -> str:
 def load_tagger(checkpoint: Path) -> tuple[Tagger, dict]:
     ck = torch.load(checkpoint, map_location="cpu", weights_only=False)
     # Checkpoints before the head options were recorded have the default heads.
-    heads = ck.get("heads") or asdict(
-        HeadConfig(len(ck["entity_labels"]), len(ck["upos_labels"]), len(ck["deprel_labels"]))
-    )
-    model = Tagger(EncoderConfig(), HeadConfig(**heads), with_case=ck["with_case"])
+    if "heads" in ck:
+        heads = HeadConfig(**ck["heads"])
+    else:
+        heads = HeadConfig(len(ck["entity_labels"]), len(ck["upos_labels"]), len(ck["deprel_labels"]))
+    model = Tagger(EncoderConfig(), heads, with_case=ck["with_case"])
     model.load_state_dict(ck["state_dict"])
     return model.eval(), ck
 
