@@ -15,20 +15,28 @@ def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return x - np.log(np.exp(x).sum(axis=axis, keepdims=True))
 
 
-def bio_viterbi(logits: np.ndarray, labels: list[str]) -> list[str]:
-    """Best IOB2 sequence under the rule that I-X follows only B-X or I-X."""
-    n, k = logits.shape
-    if n == 0:
-        return []
-    lp = log_softmax(logits.astype(np.float64))
+def bio_constraints(labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """IOB2's rule as masks: `allowed[prev, cur]` (I-X follows only B-X or I-X)
+    and `start_ok[cur]` (a sequence never starts with I-X)."""
+    k = len(labels)
     kind = [lab.partition("-") for lab in labels]
-    allowed = np.ones((k, k), dtype=bool)  # allowed[prev, cur]
+    allowed = np.ones((k, k), dtype=bool)
     start_ok = np.ones(k, dtype=bool)
     for c, (prefix, _, t) in enumerate(kind):
         if prefix == "I":
             start_ok[c] = False
             for p, (pp, _, pt) in enumerate(kind):
                 allowed[p, c] = pp in ("B", "I") and pt == t
+    return allowed, start_ok
+
+
+def bio_viterbi(logits: np.ndarray, labels: list[str]) -> list[str]:
+    """Best IOB2 sequence under the rule that I-X follows only B-X or I-X."""
+    n, k = logits.shape
+    if n == 0:
+        return []
+    lp = log_softmax(logits.astype(np.float64))
+    allowed, start_ok = bio_constraints(labels)
     trans = np.where(allowed, 0.0, -np.inf)
     score = np.where(start_ok, lp[0], -np.inf)
     back = np.zeros((n, k), dtype=np.int64)

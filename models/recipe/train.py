@@ -31,6 +31,7 @@ from common import (
     encode_words, join_sentences, load_tokenizer, noun_phrases, pack_documents, read_ewt, read_wnut,
     wordpiece_counts,
 )
+from decode import bio_constraints, bio_viterbi
 from encoder import Encoder, EncoderConfig, HeadConfig, Tagger, mean_pool
 from export_reference import base_weights
 
@@ -108,12 +109,53 @@ def teacher_embeddings(teacher: Encoder, encs: list[Encoded], size: int = 128) -
     return out
 
 
-def losses(model: Tagger, b: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+# IOB2's transition rule as additive scores: 0 where allowed, a large
+# negative where not (not -inf, whose gradients are NaN).
+_ALLOWED, _START_OK = bio_constraints(ENTITY_LABELS)
+BIO_TRANSITIONS = torch.where(torch.from_numpy(_ALLOWED), 0.0, -1e4)
+BIO_START = torch.where(torch.from_numpy(_START_OK), 0.0, -1e4)
+
+
+def constrained_crf_nll(emissions: torch.Tensor, tags: torch.Tensor) -> torch.Tensor:
+    """Negative log-likelihood of the gold tag sequences among the IOB2-valid
+    ones, per word: a linear-chain CRF whose transitions are IOB2's fixed
+    rule, with no learned parameters.
+
+    It trains the sequence the decoders pick (Viterbi over the same rule), and
+    needs nothing new from them: a per-position constant, such as the
+    log-softmax the decoders apply, never changes which path is best.
+    `emissions` [b, w, k]; `tags` [b, w], -100 past each sentence's end and on
+    sentences without entity labels."""
+    mask = tags >= 0
+    rows = mask[:, 0]
+    emissions, tags, mask = emissions[rows], tags[rows], mask[rows]
+    if emissions.shape[0] == 0:
+        return emissions.sum() * 0.0
+    gold = tags.clamp(min=0)
+    trans = BIO_TRANSITIONS.to(emissions.dtype)
+    start = BIO_START.to(emissions.dtype)
+    # Forward algorithm over the valid paths, each sentence stopping at its end.
+    alpha = emissions[:, 0] + start
+    for i in range(1, emissions.shape[1]):
+        step = torch.logsumexp(alpha[:, :, None] + trans[None], dim=1) + emissions[:, i]
+        alpha = torch.where(mask[:, i, None], step, alpha)
+    log_z = torch.logsumexp(alpha, dim=-1)
+    at_gold = emissions.gather(-1, gold[..., None]).squeeze(-1)
+    gold_score = (at_gold * mask).sum(1) + start[gold[:, 0]]
+    gold_score = gold_score + (trans[gold[:, :-1], gold[:, 1:]] * mask[:, 1:]).sum(1)
+    return (log_z - gold_score).sum() / mask.sum()
+
+
+def losses(model: Tagger, b: dict[str, torch.Tensor], entity_loss: str = "token") -> dict[str, torch.Tensor]:
     ent, upos, arcs, deprels, emb = model(b["input_ids"], b["attention_mask"], b["case_ids"], b["word_index"])
     n_w = arcs.shape[1]
     arcs = arcs.masked_fill(~b["head_ok"], -1e4)
+    if entity_loss == "crf":
+        entities = constrained_crf_nll(ent, b["entities"])
+    else:
+        entities = F.cross_entropy(ent.reshape(-1, ent.shape[-1]), b["entities"].reshape(-1), ignore_index=-100)
     out = {
-        "entities": F.cross_entropy(ent.reshape(-1, ent.shape[-1]), b["entities"].reshape(-1), ignore_index=-100),
+        "entities": entities,
         "upos": F.cross_entropy(upos.reshape(-1, upos.shape[-1]), b["upos"].reshape(-1), ignore_index=-100),
         "arcs": F.cross_entropy(arcs.reshape(-1, n_w + 1), b["heads"].reshape(-1), ignore_index=-100),
     }
@@ -128,9 +170,13 @@ def losses(model: Tagger, b: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]
 
 @torch.no_grad()
 def dev_scores(model: Tagger, dev: list[Example]) -> dict[str, float]:
-    """Greedy dev scores from the torch model, to watch training (not shipped numbers)."""
+    """Dev scores from the torch model, to watch training (not shipped
+    numbers): entity F1 both greedy (`entity_f1`, as every variant recorded
+    it) and IOB2-Viterbi decoded as shipped (`entity_f1_viterbi`); UPOS, UAS
+    and LAS greedy."""
     model.eval()
     tp = fp = fn = 0
+    vtp = vfp = vfn = 0
     upos_ok = uas = las = words = 0
     cos = []
     for k in range(0, len(dev), 64):
@@ -145,6 +191,10 @@ def dev_scores(model: Tagger, dev: list[Example]) -> dict[str, float]:
             tp += len(gold & pred)
             fp += len(pred - gold)
             fn += len(gold - pred)
+            pred = bio_spans(bio_viterbi(ent[j, :n].numpy(), ENTITY_LABELS))
+            vtp += len(gold & pred)
+            vfp += len(pred - gold)
+            vfn += len(gold - pred)
             upos_ok += sum(int(p == g) for p, g in zip(upos[j, :n].argmax(-1).tolist(), e.upos))
             heads = arcs[j, :n, : n + 1].argmax(-1)
             labels = deprels[j, torch.arange(n), heads].argmax(-1).tolist()
@@ -157,7 +207,11 @@ def dev_scores(model: Tagger, dev: list[Example]) -> dict[str, float]:
             cos += (emb * b["teacher"]).sum(-1).tolist()
     model.train()
     f1 = 2 * tp / max(2 * tp + fp + fn, 1)
-    out = {"entity_f1": 100 * f1, "upos": 100 * upos_ok / words, "uas": 100 * uas / words, "las": 100 * las / words}
+    viterbi_f1 = 2 * vtp / max(2 * vtp + vfp + vfn, 1)
+    out = {
+        "entity_f1": 100 * f1, "entity_f1_viterbi": 100 * viterbi_f1,
+        "upos": 100 * upos_ok / words, "uas": 100 * uas / words, "las": 100 * las / words,
+    }
     if cos:
         out["sentence_cosine"] = float(np.mean(cos))
     return out
@@ -173,6 +227,10 @@ def main() -> None:
     ap.add_argument("--no-case", action="store_true", help="train without the case embedding")
     ap.add_argument("--wnut", action="store_true", help="add WNUT-17 (mapped to PER/ORG/LOC) to the entity data")
     ap.add_argument("--entity-weight", type=float, default=1.0, help="weight of the entity loss against the others")
+    ap.add_argument(
+        "--entity-loss", choices=("token", "crf"), default="token",
+        help="token: cross-entropy per word; crf: likelihood of the whole gold sequence among the IOB2-valid ones",
+    )
     ap.add_argument("--entity-hidden", type=int, default=0, help="width of a GELU layer before the entity classifier (0: none)")
     ap.add_argument(
         "--ema", type=float, default=0.0,
@@ -283,7 +341,7 @@ def main() -> None:
         sums: dict[str, float] = {}
         since = 0
         for group in batches(train + extra, args.batch, rng):
-            parts = losses(model, collate(group))
+            parts = losses(model, collate(group), args.entity_loss)
             weights = {"sentence_distill": args.distill_weight, "entities": args.entity_weight}
             loss = sum(parts[k] * weights.get(k, 1.0) for k in parts)
             if args.phrases_per_step:

@@ -8,6 +8,7 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from brute_force import valid_iob2_paths
 from common import ENTITY_LABELS, bio_spans, case_class, project_bio
 from decode import bio_viterbi, is_tree, log_softmax, mst_heads
 from storage import store_int8
@@ -58,6 +59,16 @@ def test_viterbi_never_starts_a_span_with_inside():
     logits[1, ENTITY_LABELS.index("B-LOC")] = 30.0  # forces a new span: I-PER may not follow it
     tags = bio_viterbi(logits, ENTITY_LABELS)
     assert tags[1] == "B-LOC" and tags[2] != "I-PER"
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_viterbi_finds_the_best_valid_path_of_raw_scores(seed):
+    # The per-word log-softmax the decoder applies must not change the winner:
+    # a model trained on whole-sequence scores (--entity-loss crf) is decoded
+    # by the same Viterbi.
+    logits = np.random.default_rng(seed).normal(0, 3, size=(3, len(ENTITY_LABELS)))
+    best = max(valid_iob2_paths(3), key=lambda p: sum(logits[i, c] for i, c in enumerate(p)))
+    assert bio_viterbi(logits, ENTITY_LABELS) == [ENTITY_LABELS[c] for c in best]
 
 
 def test_bio_spans_follow_conlleval():
