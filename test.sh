@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON=${PYTHON:-.venv/bin/python}
+# Each step's header carries the time since the start, so a slow CI run shows where it went.
+step() { echo "== [$((SECONDS / 60))m$((SECONDS % 60))s] $*"; }
 # The Kafka worker's tests (containers/tests/kafka.rs) need a broker; they are
 # #[ignore]d for a plain `cargo test` and run here with --include-ignored, in
 # the same cargo run (a separate run would resolve other features and
@@ -17,22 +19,23 @@ if [ -z "${EDGEMINE_KAFKA_BROKERS:-}" ]; then
     trap 'containers/kafka/broker.sh stop' EXIT
     export EDGEMINE_KAFKA_BROKERS=127.0.0.1:${EDGEMINE_KAFKA_PORT:-19092}
 fi
-echo "== Rust: cargo test --workspace, the Kafka worker against a real broker among them"
+step "Rust: cargo test --workspace, the Kafka worker against a real broker among them"
 cargo test --workspace --locked -- --include-ignored
-echo "== Python: models/tests"
+step "Python: models/tests"
 "$PYTHON" -m pytest -q models/tests
-echo "== End to end: tests (CaRB dev, key phrases; with the CLI cargo test built)"
+step "End to end: tests (CaRB dev, key phrases; with the CLI cargo test built)"
 EDGEMINE_BIN=${EDGEMINE_BIN:-target/debug/edgemine} "$PYTHON" -m pytest -q -s tests/carb_dev.py tests/keyphrase_dev.py
-echo "== Python package: pip install ./python (as README says), then python/tests"
+step "Python package: pip install ./python (as README says), then python/tests"
 "$PYTHON" -m pip install -q ./python
 EDGEMINE_BIN=${EDGEMINE_BIN:-target/debug/edgemine} "$PYTHON" -m pytest -q python/tests
-echo "== C ABI: make -C ffi install, examples/c/extract.c, C tests under ASan/LSan/UBSan"
+step "C ABI: make -C ffi install, examples/c/extract.c, C tests under ASan/LSan/UBSan"
 ffi/tests/c/run.sh
-echo "== Node package: npm install ./node (as README says), then node/test"
+step "Node package: npm install ./node (as README says), then node/test"
 npm install ./node
 EDGEMINE_BIN=${EDGEMINE_BIN:-target/debug/edgemine} node --test node/test/*.test.js
-echo "== Node package: index.d.ts type-checks node/test/types.ts (TypeScript from npm, kept out of the package)"
+step "Node package: index.d.ts type-checks node/test/types.ts (TypeScript from npm, kept out of the package)"
 npm install --no-save --no-package-lock --no-audit --no-fund --prefix target/typescript typescript@5.9.3
 target/typescript/node_modules/.bin/tsc -p node/test
-echo "== Service: Dockerfile lint, its build step on the host, Kubernetes manifests"
+step "Service: Dockerfile lint, its build step on the host, Kubernetes manifests"
 PYTHON="$PYTHON" containers/tests/image_and_manifests.sh
+step "done"
