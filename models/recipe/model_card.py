@@ -35,6 +35,14 @@ def row(name: str, s: dict) -> str:
     )
 
 
+# train.py options the variant table shows, each hidden where it has this
+# value (its default); None: always shown.
+VARIANT_OPTIONS = {
+    "epochs": None, "no_case": False, "wnut": False, "entity_weight": 1.0, "entity_loss": "token",
+    "entity_hidden": 0, "ema": 0.0, "context": 0, "distill_weight": None, "phrases_per_step": None,
+}
+
+
 def variant_table(root: Path) -> list[str]:
     """One row per variant trained by variant.sh (shipped int8 graph, dev)."""
     rows = []
@@ -50,14 +58,7 @@ def variant_table(root: Path) -> list[str]:
             options = " ".join(
                 f"--{k.replace('_', '-')}" + ("" if isinstance(v, bool) else f" {v}")
                 for k, v in targs.items()
-                if k in (
-                    "epochs", "no_case", "wnut", "entity_weight", "entity_loss", "entity_hidden", "ema", "context",
-                    "distill_weight", "phrases_per_step",
-                )
-                and v not in (False, None)
-                and not (k == "entity_weight" and v == 1.0)
-                and not (k in ("entity_hidden", "ema") and not v)
-                and not (k == "entity_loss" and v == "token")
+                if k in VARIANT_OPTIONS and v != VARIANT_OPTIONS[k]
             )
             rows.append(
                 f"| {d.name} | `{options}` | {mode} | {e['precision']:.2f} | {e['recall']:.2f} | **{e['f1']:.2f}** | "

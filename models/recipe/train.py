@@ -168,6 +168,11 @@ def losses(model: Tagger, b: dict[str, torch.Tensor], entity_loss: str = "token"
     return {k: v for k, v in out.items() if torch.isfinite(v)}
 
 
+def span_counts(gold: set, pred: set) -> np.ndarray:
+    """True positives, false positives and false negatives of predicted spans."""
+    return np.array([len(gold & pred), len(pred - gold), len(gold - pred)])
+
+
 @torch.no_grad()
 def dev_scores(model: Tagger, dev: list[Example]) -> dict[str, float]:
     """Dev scores from the torch model, to watch training (not shipped
@@ -175,8 +180,8 @@ def dev_scores(model: Tagger, dev: list[Example]) -> dict[str, float]:
     it) and IOB2-Viterbi decoded as shipped (`entity_f1_viterbi`); UPOS, UAS
     and LAS greedy."""
     model.eval()
-    tp = fp = fn = 0
-    vtp = vfp = vfn = 0
+    greedy = np.zeros(3, dtype=np.int64)  # true positives, false positives, false negatives
+    viterbi = np.zeros(3, dtype=np.int64)
     upos_ok = uas = las = words = 0
     cos = []
     for k in range(0, len(dev), 64):
@@ -187,14 +192,9 @@ def dev_scores(model: Tagger, dev: list[Example]) -> dict[str, float]:
         for j, e in enumerate(chunk):
             n = e.n_words
             pred_ent = [ENTITY_LABELS[i] for i in ent[j, :n].argmax(-1).tolist()]
-            gold, pred = bio_spans([ENTITY_LABELS[i] for i in e.entities]), bio_spans(pred_ent)
-            tp += len(gold & pred)
-            fp += len(pred - gold)
-            fn += len(gold - pred)
-            pred = bio_spans(bio_viterbi(ent[j, :n].numpy(), ENTITY_LABELS))
-            vtp += len(gold & pred)
-            vfp += len(pred - gold)
-            vfn += len(gold - pred)
+            gold = bio_spans([ENTITY_LABELS[i] for i in e.entities])
+            greedy += span_counts(gold, bio_spans(pred_ent))
+            viterbi += span_counts(gold, bio_spans(bio_viterbi(ent[j, :n].numpy(), ENTITY_LABELS)))
             upos_ok += sum(int(p == g) for p, g in zip(upos[j, :n].argmax(-1).tolist(), e.upos))
             heads = arcs[j, :n, : n + 1].argmax(-1)
             labels = deprels[j, torch.arange(n), heads].argmax(-1).tolist()
@@ -206,10 +206,9 @@ def dev_scores(model: Tagger, dev: list[Example]) -> dict[str, float]:
         if "teacher" in b:
             cos += (emb * b["teacher"]).sum(-1).tolist()
     model.train()
-    f1 = 2 * tp / max(2 * tp + fp + fn, 1)
-    viterbi_f1 = 2 * vtp / max(2 * vtp + vfp + vfn, 1)
+    f1 = lambda tp, fp, fn: 100 * 2 * tp / max(2 * tp + fp + fn, 1)  # noqa: E731
     out = {
-        "entity_f1": 100 * f1, "entity_f1_viterbi": 100 * viterbi_f1,
+        "entity_f1": f1(*greedy), "entity_f1_viterbi": f1(*viterbi),
         "upos": 100 * upos_ok / words, "uas": 100 * uas / words, "las": 100 * las / words,
     }
     if cos:

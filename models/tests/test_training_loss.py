@@ -3,6 +3,9 @@ recipe's environment, models/recipe/requirements.txt): skipped without it,
 as in CI, which does not install torch."""
 
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -48,10 +51,6 @@ def test_crf_nll_of_a_batch_without_labels_is_zero():
 
 def train_tiny(out, seed):
     """A few steps of the real recipe (100 training sentences, one epoch)."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
     recipe = Path(__file__).resolve().parents[1] / "recipe"
     subprocess.run(
         [sys.executable, "train.py", "--out", str(out), "--limit", "100", "--epochs", "1", "--seed", str(seed)],
