@@ -15,6 +15,8 @@ import json
 import platform
 from pathlib import Path
 
+from common import MODELS
+
 
 def cpu_name() -> str:
     try:
@@ -35,49 +37,48 @@ def row(name: str, s: dict) -> str:
     )
 
 
-# train.py options the variant table shows, each hidden where it has this
-# value (its default); None: always shown.
-VARIANT_OPTIONS = {
-    "epochs": None, "no_case": False, "wnut": False, "entity_weight": 1.0, "entity_loss": "token",
-    "entity_hidden": 0, "ema": 0.0, "context": 0, "distill_weight": None, "phrases_per_step": None,
-}
-
-
-def variant_table(root: Path) -> list[str]:
-    """One row per variant trained by variant.sh (shipped int8 graph, dev)."""
-    rows = []
-    for d in sorted(p for p in root.iterdir() if (p / "dev.sentences.json").exists()):
-        record = json.loads((d / "train.json").read_text())
-        targs, minutes = record["args"], record["minutes"]
-        for mode in ("sentences", "context128"):
-            f = d / f"dev.{mode}.json"
-            if not f.exists():
-                continue
-            s = json.loads(f.read_text())
-            e = s["entities"]["micro"]
-            options = " ".join(
-                f"--{k.replace('_', '-')}" + ("" if isinstance(v, bool) else f" {v}")
-                for k, v in targs.items()
-                if k in VARIANT_OPTIONS and v != VARIANT_OPTIONS[k]
-            )
+def variant_table(records: Path) -> list[str]:
+    """One row per recorded variant (record_variant.py) and input mode: the
+    int8-stored graph on dev."""
+    rows, notes = [], []
+    for path in sorted(records.glob("*.json")):
+        rec = json.loads(path.read_text())
+        if rec.get("note"):
+            notes.append(f"- {rec['name']}: {rec['note']}")
+        for mode, s in rec["dev"].items():
             rows.append(
-                f"| {d.name} | `{options}` | {mode} | {e['precision']:.2f} | {e['recall']:.2f} | **{e['f1']:.2f}** | "
-                f"{s['upos']:.2f} | {s['uas']:.2f} | {s['las']:.2f} | {minutes:.0f} |"
+                f"| {rec['name']} | `{rec['options']}` | {mode} | {s['precision']:.2f} | {s['recall']:.2f} | "
+                f"**{s['f1']:.2f}** | {s['upos']:.2f} | {s['uas']:.2f} | {s['las']:.2f} | {rec['train_minutes']:.0f} |"
             )
     if not rows:
         return []
     return [
         "## Recipe variants",
         "",
-        "Shorter runs (same seed and schedule shape) that isolate one choice each; every row is the int8-stored "
-        "graph scored by `evaluate.py` (\"sentences\": one sentence a sequence; \"context128\": a document's "
-        "sentences packed into sequences of up to 128 wordpieces). Reproduce with `models/recipe/variant.sh NAME OPTIONS`.",
+        "Runs that isolate one choice each (same seed and schedule shape unless the options say otherwise); every "
+        "row is the int8-stored graph scored by `evaluate.py` (\"sentences\": one sentence a sequence; "
+        "\"context128\": a document's sentences packed into sequences of up to 128 wordpieces). Reproduce with "
+        "`models/recipe/variant.sh NAME OPTIONS`; the records are in `models/variants/`. Training minutes are "
+        "wall-clock on this 2-core machine; the notes below say where a run shared it.",
         "",
         "| variant | train.py options | dev input | P | R | F1 | UPOS | UAS | LAS | train min |",
         "|---|---|---|---|---|---|---|---|---|---|",
         *rows,
         "",
+        *([*notes, ""] if notes else []),
     ]
+
+
+def with_variant_table(card: str, table: list[str]) -> str:
+    """`card` with its "Recipe variants" section replaced by `table` (added
+    before "Reference export" when it has none)."""
+    lines = card.split("\n")
+    if "## Recipe variants" in lines:
+        start = lines.index("## Recipe variants")
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    else:
+        start = end = lines.index("## Reference export")
+    return "\n".join(lines[:start] + table + lines[end:])
 
 
 def write_evaluation(folder: Path, stored: dict) -> None:
@@ -97,12 +98,26 @@ def write_evaluation(folder: Path, stored: dict) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder", type=Path)
-    ap.add_argument("--train", type=Path, required=True)
-    ap.add_argument("--scores", type=Path, required=True, help="evaluate.py --json of the shipped (stored) graph")
-    ap.add_argument("--fp32-scores", type=Path, required=True, help="evaluate.py --json of the fp32 graph")
-    ap.add_argument("--reference", type=Path, required=True, help="export_reference.py's equivalence.json")
-    ap.add_argument("--variants", type=Path, help="WORK/variants: add the table of recipe variants (variant.sh)")
+    ap.add_argument("--train", type=Path, help="train.py's train.json of the shipped model")
+    ap.add_argument("--scores", type=Path, help="evaluate.py --json of the shipped (stored) graph")
+    ap.add_argument("--fp32-scores", type=Path, help="evaluate.py --json of the fp32 graph")
+    ap.add_argument("--reference", type=Path, help="export_reference.py's equivalence.json")
+    ap.add_argument(
+        "--variants", type=Path, default=MODELS / "variants",
+        help="the recorded recipe variants (record_variant.py) for the variant table",
+    )
+    ap.add_argument(
+        "--variants-only", action="store_true",
+        help="rewrite only the card's variant table from the records (after variant.sh; no other file needed)",
+    )
     args = ap.parse_args()
+    card = args.folder / "MODEL_CARD.md"
+    if args.variants_only:
+        card.write_text(with_variant_table(card.read_text(), variant_table(args.variants)))
+        print(f"wrote the variant table of {card}")
+        return
+    if not all((args.train, args.scores, args.fp32_scores, args.reference)):
+        ap.error("a whole card needs --train, --scores, --fp32-scores and --reference")
 
     stored = json.loads(args.scores.read_text())
     write_evaluation(args.folder, stored)
@@ -115,7 +130,7 @@ def main() -> None:
     flags = " ".join(
         f"--{k.replace('_', '-')}" + ("" if isinstance(v, bool) else f" {v}")
         for k, v in targs.items()
-        if k not in ("out", "threads", "limit") and v not in (False, None, 0)
+        if k not in ("out", "limit") and v not in (False, None, 0)
     )
 
     lines = [
@@ -164,7 +179,7 @@ def main() -> None:
             f"dev noun phrases {fid['noun_phrases']['mean_cosine']:.4f} (n = {fid['noun_phrases']['n']}).",
             "",
         ]
-    if args.variants and args.variants.is_dir():
+    if args.variants.is_dir():
         lines += variant_table(args.variants)
     lines += [
         "## Reference export",
@@ -176,7 +191,9 @@ def main() -> None:
         "",
         "## Training",
         "",
-        f"- Command: `models/build.sh` (runs `python train.py {flags}` among its steps)",
+        f"- Command: `python train.py {flags}`; `models/build.sh` runs these options among its steps "
+        "(with 2 threads: thread count changes the order of floating-point sums, so weights are bit for bit "
+        "the same only at the same count)",
         f"- Seed: {targs['seed']}; deterministic algorithms on; {train['threads']} CPU threads",
         f"- Hardware: {cpu_name()}, CPU only",
         f"- Time: {train['minutes']:.1f} minutes of training (torch {train['torch']})",
@@ -229,8 +246,8 @@ def main() -> None:
         "cuts longer text into chunks before the model sees it.",
         "",
     ]
-    (args.folder / "MODEL_CARD.md").write_text("\n".join(lines))
-    print(f"wrote {args.folder / 'MODEL_CARD.md'}")
+    card.write_text("\n".join(lines))
+    print(f"wrote {card}")
 
 
 if __name__ == "__main__":

@@ -242,6 +242,12 @@ def main() -> None:
         help="pack consecutive sentences of a document into chunks of up to N wordpieces (random sizes each "
         "epoch), as the engine packs documents; 0 = one sentence per sequence",
     )
+    ap.add_argument(
+        "--bf16", action="store_true",
+        help="run the training steps' matrix products in bfloat16 (torch.autocast; weights, optimizer and "
+        "evaluation stay fp32): much faster on CPUs with native bf16 (AVX512-BF16 or AMX), slower elsewhere; "
+        "benches/train_step.py times a step both ways",
+    )
     ap.add_argument("--limit", type=int, default=0, help="use only the first N training sentences (smoke runs)")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=2)
@@ -340,7 +346,8 @@ def main() -> None:
         sums: dict[str, float] = {}
         since = 0
         for group in batches(train + extra, args.batch, rng):
-            parts = losses(model, collate(group), args.entity_loss)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+                parts = losses(model, collate(group), args.entity_loss)
             weights = {"sentence_distill": args.distill_weight, "entities": args.entity_weight}
             loss = sum(parts[k] * weights.get(k, 1.0) for k in parts)
             if args.phrases_per_step:
@@ -348,7 +355,8 @@ def main() -> None:
                 ids = pad([phrases[i].input_ids for i in pick], 0)
                 mask = pad([[1] * len(phrases[i].input_ids) for i in pick], 0)
                 case = pad([phrases[i].case_ids for i in pick], 0)
-                emb = model.embed(ids, mask, case)
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+                    emb = model.embed(ids, mask, case).float()
                 parts["phrase_distill"] = (1 - (emb * torch.stack([phrase_teacher[i] for i in pick])).sum(-1)).mean()
                 loss = loss + args.distill_weight * parts["phrase_distill"]
             opt.zero_grad()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Train, export and evaluate one recipe variant into WORK/variants/NAME, for
-# the comparison tables of the model card. Usage:
+# Train, export and evaluate one recipe variant into WORK/variants/NAME, and
+# record its dev scores in models/variants/NAME.json (committed: the model
+# card's variant table is built from those records). Usage:
 #   recipe/variant.sh NAME [train.py options...]
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -14,3 +15,4 @@ $PY export_tagger.py --checkpoint "$DIR/checkpoint.pt" --out "$DIR/folder" >> "$
 $PY evaluate.py "$DIR/folder" --json "$DIR/dev.sentences.json" > "$DIR/eval.txt"
 $PY evaluate.py "$DIR/folder" --context 128 --json "$DIR/dev.context128.json" >> "$DIR/eval.txt"
 cat "$DIR/eval.txt"
+$PY record_variant.py "$DIR"

