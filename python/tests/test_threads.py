@@ -1,45 +1,41 @@
-"""Calls release the GIL: two Python threads calling one engine run at once."""
+"""Calls release the GIL: other Python threads run while the engine works,
+and threads calling one engine get the results of serial calls."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 
-import pytest
-
-# One sentence is one batch, which one pool thread runs: two at once can use
-# two cores only if neither call holds the GIL.
 SENTENCE = "Dr. Anna Keller inspected the Hamburg plant of Siemens with two engineers from Munich."
-CALLS = 12
 
 
-def run(engine, calls):
-    for _ in range(calls):
-        engine.extract(SENTENCE, tasks=["entities", "parse"])
+def test_calls_release_the_gil(engine):
+    """While one thread is inside extract_batch, another keeps running Python.
 
+    A call that held the GIL would stop every other Python thread for its
+    whole length: the longest pause between two turns of the loop below would
+    be about the call's duration. Released, the loop runs on through the
+    call. Judged against the call's own duration, not a clock budget, so a
+    busy machine slows both sides alike and cannot fail it."""
+    engine.extract_batch([SENTENCE] * 48, tasks=["entities", "parse"])  # warm the plans
+    call = {}
 
-@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two cores")
-def test_two_threads_beat_serial(engine):
-    assert engine.threads >= 2
-    run(engine, 2)  # warm the plans
-    best_ratio = None
-    for _ in range(3):  # the best of three, against a noisy neighbour
+    def work():
         start = time.perf_counter()
-        run(engine, 2 * CALLS)
-        serial = time.perf_counter() - start
-        threads = [threading.Thread(target=run, args=(engine, CALLS)) for _ in range(2)]
-        start = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        concurrent = time.perf_counter() - start
-        ratio = concurrent / serial
-        best_ratio = ratio if best_ratio is None else min(best_ratio, ratio)
-    print(f"two threads / serial: {best_ratio:.2f}")
-    # Holding the GIL would give 1.0 or more; released, about 0.5-0.6 on two cores.
-    assert best_ratio < 0.8
+        engine.extract_batch([SENTENCE] * 48, tasks=["entities", "parse"])
+        call["seconds"] = time.perf_counter() - start
+
+    worker = threading.Thread(target=work)
+    longest_pause = 0.0
+    last = time.perf_counter()
+    worker.start()
+    while worker.is_alive():
+        now = time.perf_counter()
+        longest_pause = max(longest_pause, now - last)
+        last = now
+    worker.join()
+    print(f"call {call['seconds']:.3f} s, longest pause of the other thread {longest_pause:.3f} s")
+    assert longest_pause < call["seconds"] / 4
 
 
 def test_results_from_threads_equal_serial(engine):
