@@ -18,8 +18,8 @@ EPOCHS=${EPOCHS:-8}
 TRAIN_ARGS=${TRAIN_ARGS---wnut --entity-weight 3}
 # BF16=1 trains with bfloat16 matrix products (train.py --bf16): about 0.6 of
 # the time a step on 2 threads of a CPU with native bf16 (AVX512-BF16, AMX;
-# benches/train_step.py), slower on others. Off by default while the shipped model is an fp32-trained one, so
-# that the default command rebuilds it.
+# benches/train_step.py), slower on others. Off by default while the shipped
+# model is an fp32-trained one, so that the default command rebuilds it.
 if [ "${BF16:-0}" = 1 ]; then TRAIN_ARGS="$TRAIN_ARGS --bf16"; fi
 VENV=${VENV:-$WORK/venv}
 export EDGEMINE_WORK=$WORK
