@@ -23,7 +23,7 @@ from common import MODELS
 SHOWN_OPTIONS = {
     "epochs": None, "batch": 32, "no_case": False, "wnut": False, "entity_weight": 1.0, "entity_loss": "token",
     "entity_hidden": 0, "ema": 0.0, "context": 0, "distill_weight": None, "phrases_per_step": None,
-    "lr": 8e-5, "bf16": False, "seed": 13, "threads": 2,
+    "lr": 8e-5, "head_lr": 1e-3, "bf16": False, "seed": 13, "threads": 2,
 }
 INPUT_MODES = ("sentences", "context128")
 
