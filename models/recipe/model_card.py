@@ -16,6 +16,7 @@ import platform
 from pathlib import Path
 
 from common import MODELS
+from record_variant import train_flags
 
 
 def cpu_name() -> str:
@@ -127,11 +128,7 @@ def main() -> None:
     ref = json.loads(args.reference.read_text())
     targs = train["args"]
     fid = stored.get("embedding_fidelity")
-    flags = " ".join(
-        f"--{k.replace('_', '-')}" + ("" if isinstance(v, bool) else f" {v}")
-        for k, v in targs.items()
-        if k not in ("out", "limit") and v not in (False, None, 0)
-    )
+    flags = train_flags(targs, lambda k, v: k not in ("out", "limit") and v not in (False, None, 0))
 
     lines = [
         f"# {manifest['name']} {manifest['version']}",

@@ -28,12 +28,16 @@ SHOWN_OPTIONS = {
 INPUT_MODES = ("sentences", "context128")
 
 
-def options_text(args: dict) -> str:
+def train_flags(args: dict, keep) -> str:
+    """train.py's command-line flags for the options in `args` (train.json's
+    "args") for which keep(name, value) holds, in train.py's order."""
     return " ".join(
-        f"--{k.replace('_', '-')}" + ("" if isinstance(v, bool) else f" {v}")
-        for k, v in args.items()
-        if k in SHOWN_OPTIONS and v != SHOWN_OPTIONS[k]
+        f"--{k.replace('_', '-')}" + ("" if isinstance(v, bool) else f" {v}") for k, v in args.items() if keep(k, v)
     )
+
+
+def options_text(args: dict) -> str:
+    return train_flags(args, lambda k, v: k in SHOWN_OPTIONS and v != SHOWN_OPTIONS[k])
 
 
 def dev_summary(scores: dict) -> dict:
