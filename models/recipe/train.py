@@ -126,6 +126,10 @@ def constrained_crf_nll(emissions: torch.Tensor, tags: torch.Tensor) -> torch.Te
     log-softmax the decoders apply, never changes which path is best.
     `emissions` [b, w, k]; `tags` [b, w], -100 past each sentence's end and on
     sentences without entity labels."""
+    # Scores of whole paths are sums over up to a chunk's words: bfloat16's
+    # 8-bit mantissa (under --bf16 autocast) would drown the gold path's
+    # difference from log Z, so the recursion runs in fp32.
+    emissions = emissions.float()
     mask = tags >= 0
     rows = mask[:, 0]
     emissions, tags, mask = emissions[rows], tags[rows], mask[rows]
