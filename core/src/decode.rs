@@ -1,8 +1,9 @@
 //! Decode: model scores into labels, spans and trees.
 //!
 //! - entities: IOB2-constrained Viterbi over per-word label log-probabilities
-//!   (an `I-X` only after `B-X` or `I-X`), spans scored by the mean
-//!   probability of their labels;
+//!   (an `I-X` only after `B-X` or `I-X`), each span scored by its
+//!   probability among the valid label sequences (forward-backward), which
+//!   reads the same for models trained per word and for CRF-trained ones;
 //! - parts of speech: argmax;
 //! - dependencies: the maximum spanning tree over arc log-probabilities with
 //!   exactly one root (Chu-Liu/Edmonds).
@@ -82,71 +83,206 @@ pub struct WordSpan {
     pub words: Range<usize>,
     /// Entity type.
     pub kind: String,
-    /// Mean probability of the chosen labels of its words.
+    /// Probability of exactly this span (these words, this type, not longer
+    /// or shorter) among the IOB2-valid label sequences.
     pub score: f32,
 }
 
 /// Best label sequence under IOB2 constraints, then its spans.
-/// `log_probs` holds one row of label log-probabilities per word.
+/// `log_probs` holds one row of label scores per word (log-probabilities,
+/// or any per-word shift of them: a CRF-trained model's raw potentials
+/// decode the same).
 pub fn bio_spans(log_probs: &[Vec<f32>], labels: &[SpanLabel]) -> Vec<WordSpan> {
-    let path = bio_viterbi(log_probs, labels);
+    let chain = BioChain::new(log_probs, labels);
+    let path = chain.viterbi();
+    let Some(paths) = chain.paths() else { return Vec::new() };
+    spans_of(&path, labels)
+        .into_iter()
+        .map(|(words, kind)| {
+            let score = chain.span_probability(&paths, words.clone(), kind) as f32;
+            WordSpan { words, kind: kind.to_string(), score }
+        })
+        .collect()
+}
+
+/// The spans a label sequence spells: each starts at a non-`O` label and
+/// takes the following words whose labels continue it.
+fn spans_of<'l>(path: &[usize], labels: &'l [SpanLabel]) -> Vec<(Range<usize>, &'l str)> {
     let mut spans = Vec::new();
     let mut i = 0;
     while i < path.len() {
-        let label = &labels[path[i]];
-        if label.prefix == 'O' {
+        if labels[path[i]].prefix == 'O' {
             i += 1;
             continue;
         }
-        // A span starts at B, or at an I the constraints let start (bare IO labels).
         let mut end = i + 1;
-        while end < path.len() && labels[path[end]].prefix == 'I' && labels[path[end]].kind == label.kind {
+        while end < path.len() && continues(&labels[path[end - 1]], &labels[path[end]]) {
             end += 1;
         }
-        let score = (i..end).map(|w| log_probs[w][path[w]].exp()).sum::<f32>() / (end - i) as f32;
-        spans.push(WordSpan { words: i..end, kind: label.kind.clone(), score });
+        spans.push((i..end, labels[path[i]].kind.as_str()));
         i = end;
     }
     spans
 }
 
-fn bio_viterbi(log_probs: &[Vec<f32>], labels: &[SpanLabel]) -> Vec<usize> {
-    let n = log_probs.len();
-    let k = labels.len();
-    if n == 0 || k == 0 {
-        return Vec::new();
+/// Whether `cur` extends the span `prev` is in (an `I-X` after any `X`).
+fn continues(prev: &SpanLabel, cur: &SpanLabel) -> bool {
+    cur.prefix == 'I' && prev.prefix != 'O' && prev.kind == cur.kind
+}
+
+/// `ln(sum(exp(x)))`, `-inf` for none.
+fn log_sum_exp(xs: impl Iterator<Item = f64> + Clone) -> f64 {
+    let max = xs.clone().fold(f64::NEG_INFINITY, f64::max);
+    if max == f64::NEG_INFINITY {
+        return max;
     }
-    // An I-X may follow only B-X or I-X — unless the scheme has no B-X at all
-    // (IO tagging), where I-X starts spans itself.
-    let has_begin = |kind: &str| labels.iter().any(|l| l.prefix == 'B' && l.kind == kind);
-    let constrained: Vec<bool> = labels.iter().map(|l| l.prefix == 'I' && has_begin(&l.kind)).collect();
-    let allowed = |prev: usize, cur: usize| {
-        !constrained[cur] || (labels[prev].prefix != 'O' && labels[prev].kind == labels[cur].kind)
-    };
-    let mut score: Vec<f64> =
-        (0..k).map(|c| if constrained[c] { f64::NEG_INFINITY } else { log_probs[0][c] as f64 }).collect();
-    let mut back = vec![vec![0usize; k]; n];
-    for i in 1..n {
-        let mut next = vec![f64::NEG_INFINITY; k];
-        for cur in 0..k {
-            let (mut best, mut arg) = (f64::NEG_INFINITY, 0);
-            for (prev, &s) in score.iter().enumerate() {
-                if allowed(prev, cur) && s > best {
-                    (best, arg) = (s, prev);
-                }
-            }
-            next[cur] = best + log_probs[i][cur] as f64;
-            back[i][cur] = arg;
+    max + xs.map(|x| (x - max).exp()).sum::<f64>().ln()
+}
+
+/// The linear chain of one sentence's label scores under IOB2's rule: an
+/// `I-X` follows only `B-X` or `I-X`, unless the scheme has no `B-X` at all
+/// (IO tagging), where `I-X` starts spans itself. Its best path is the
+/// decoded labels; its sums over paths give each span's probability.
+struct BioChain<'a> {
+    log_probs: &'a [Vec<f32>],
+    labels: &'a [SpanLabel],
+    /// Labels that may only continue a span (the `I-X` with a `B-X`).
+    constrained: Vec<bool>,
+}
+
+/// Forward and backward log-sums over the valid paths.
+struct PathSums {
+    /// `forward[i][c]`: paths over words `..=i` ending in `c`, `c`'s score included.
+    forward: Vec<Vec<f64>>,
+    /// `backward[i][c]`: paths over words `i + 1..` after `c` at `i`.
+    backward: Vec<Vec<f64>>,
+    /// All valid paths.
+    log_total: f64,
+}
+
+impl<'a> BioChain<'a> {
+    fn new(log_probs: &'a [Vec<f32>], labels: &'a [SpanLabel]) -> Self {
+        let has_begin = |kind: &str| labels.iter().any(|l| l.prefix == 'B' && l.kind == kind);
+        let constrained = labels.iter().map(|l| l.prefix == 'I' && has_begin(&l.kind)).collect();
+        Self { log_probs, labels, constrained }
+    }
+
+    fn k(&self) -> usize {
+        self.labels.len()
+    }
+
+    fn score(&self, word: usize, label: usize) -> f64 {
+        self.log_probs[word][label] as f64
+    }
+
+    fn allowed(&self, prev: usize, cur: usize) -> bool {
+        !self.constrained[cur] || (self.labels[prev].prefix != 'O' && self.labels[prev].kind == self.labels[cur].kind)
+    }
+
+    fn continues(&self, prev: usize, cur: usize) -> bool {
+        continues(&self.labels[prev], &self.labels[cur])
+    }
+
+    /// Score of starting the sentence with `label`.
+    fn first(&self, label: usize) -> f64 {
+        if self.constrained[label] { f64::NEG_INFINITY } else { self.score(0, label) }
+    }
+
+    fn viterbi(&self) -> Vec<usize> {
+        let (n, k) = (self.log_probs.len(), self.k());
+        if n == 0 || k == 0 {
+            return Vec::new();
         }
-        score = next;
+        let mut score: Vec<f64> = (0..k).map(|c| self.first(c)).collect();
+        let mut back = vec![vec![0usize; k]; n];
+        for i in 1..n {
+            let mut next = vec![f64::NEG_INFINITY; k];
+            for cur in 0..k {
+                let (mut best, mut arg) = (f64::NEG_INFINITY, 0);
+                for (prev, &s) in score.iter().enumerate() {
+                    if self.allowed(prev, cur) && s > best {
+                        (best, arg) = (s, prev);
+                    }
+                }
+                next[cur] = best + self.score(i, cur);
+                back[i][cur] = arg;
+            }
+            score = next;
+        }
+        let mut best = (0..k).fold(0, |b, c| if score[c] > score[b] { c } else { b });
+        let mut path = vec![best; n];
+        for i in (1..n).rev() {
+            best = back[i][best];
+            path[i - 1] = best;
+        }
+        path
     }
-    let mut best = (0..k).fold(0, |b, c| if score[c] > score[b] { c } else { b });
-    let mut path = vec![best; n];
-    for i in (1..n).rev() {
-        best = back[i][best];
-        path[i - 1] = best;
+
+    /// Forward and backward sums; `None` for an empty sentence or label set.
+    fn paths(&self) -> Option<PathSums> {
+        let (n, k) = (self.log_probs.len(), self.k());
+        if n == 0 || k == 0 {
+            return None;
+        }
+        let mut forward = vec![(0..k).map(|c| self.first(c)).collect::<Vec<f64>>()];
+        for i in 1..n {
+            let prev = &forward[i - 1];
+            let row = (0..k)
+                .map(|c| {
+                    let into = (0..k).filter(|&p| self.allowed(p, c)).map(|p| prev[p]);
+                    log_sum_exp(into) + self.score(i, c)
+                })
+                .collect();
+            forward.push(row);
+        }
+        let mut backward = vec![vec![0.0; k]; n];
+        for i in (0..n - 1).rev() {
+            for c in 0..k {
+                let out = (0..k).filter(|&d| self.allowed(c, d)).map(|d| self.score(i + 1, d) + backward[i + 1][d]);
+                backward[i][c] = log_sum_exp(out);
+            }
+        }
+        let log_total = log_sum_exp(forward[n - 1].iter().copied());
+        Some(PathSums { forward, backward, log_total })
     }
-    path
+
+    /// Probability that the labels spell a span of type `kind` over exactly
+    /// `words`: the sum over paths that start such a span at its first word,
+    /// continue it through its last, and do not continue it after.
+    fn span_probability(&self, paths: &PathSums, words: Range<usize>, kind: &str) -> f64 {
+        let (n, k) = (self.log_probs.len(), self.k());
+        let i = words.start;
+        // inside[c]: paths up to the current word of the span, ending in c.
+        let mut inside: Vec<f64> = (0..k)
+            .map(|c| {
+                if self.labels[c].prefix == 'O' || self.labels[c].kind != kind {
+                    return f64::NEG_INFINITY;
+                }
+                if i == 0 {
+                    return self.first(c);
+                }
+                let into = (0..k).filter(|&p| self.allowed(p, c) && !self.continues(p, c));
+                log_sum_exp(into.map(|p| paths.forward[i - 1][p])) + self.score(i, c)
+            })
+            .collect();
+        for w in words.start + 1..words.end {
+            inside = (0..k)
+                .map(|c| {
+                    let into = (0..k).filter(|&p| self.allowed(p, c) && self.continues(p, c));
+                    log_sum_exp(into.map(|p| inside[p])) + self.score(w, c)
+                })
+                .collect();
+        }
+        let last = words.end - 1;
+        let spans = if words.end == n {
+            log_sum_exp(inside.iter().copied())
+        } else {
+            let after = (0..k).flat_map(|p| (0..k).map(move |c| (p, c)));
+            let after = after.filter(|&(p, c)| self.allowed(p, c) && !self.continues(p, c));
+            log_sum_exp(after.map(|(p, c)| inside[p] + self.score(last + 1, c) + paths.backward[last + 1][c]))
+        };
+        (spans - paths.log_total).exp().clamp(0.0, 1.0)
+    }
 }
 
 /// Heads of the best tree over `n` words: `arc_log_probs[i][j]` scores word
@@ -286,8 +422,9 @@ mod tests {
         // Greedy would say O, I-PER: an I- with nothing to continue.
         let lp = rows(&[&[0.6, 0.1, 0.3], &[0.1, 0.2, 0.7]]);
         let spans = bio_spans(&lp, &l);
-        // Legal paths: O B-PER (0.6 × 0.2) beats B-PER I-PER (0.1 × 0.7).
-        assert_one_span(&spans, 1..2, "PER", 0.2);
+        // Legal paths: O O .06, O B .12, B O .01, B B .02, B I .07 (total .28).
+        // O B-PER (.12) is the best; the span 1..2 is in O B and B B: .14 / .28.
+        assert_one_span(&spans, 1..2, "PER", 0.5);
     }
 
     #[test]
@@ -296,7 +433,10 @@ mod tests {
         let lp = rows(&[&[0.05, 0.8, 0.05, 0.05, 0.05], &[0.05, 0.05, 0.8, 0.05, 0.05], &[0.1, 0.04, 0.03, 0.03, 0.8]]);
         let spans = bio_spans(&lp, &l);
         // I-ORG cannot continue a PER span: the third word falls back to its best legal label, O.
-        assert_one_span(&spans, 0..2, "PER", 0.8);
+        assert_eq!(spans.len(), 1, "{spans:?}");
+        assert_eq!((spans[0].words.clone(), spans[0].kind.as_str()), (0..2, "PER"));
+        let want = span_probability_by_enumeration(&lp, &l, 0..2, "PER");
+        assert!((spans[0].score as f64 - want).abs() < 1e-5, "{} vs {want}", spans[0].score);
     }
 
     #[test]
@@ -304,7 +444,75 @@ mod tests {
         let l = labels(&["O", "PER"]);
         let lp = rows(&[&[0.9, 0.1], &[0.2, 0.8], &[0.3, 0.7], &[0.9, 0.1]]);
         let spans = bio_spans(&lp, &l);
-        assert_one_span(&spans, 1..3, "PER", 0.75);
+        // Words are independent here: .9 × .8 × .7 × .9 for the span 1..3.
+        assert_one_span(&spans, 1..3, "PER", 0.9 * 0.8 * 0.7 * 0.9);
+    }
+
+    /// Probability of the span by listing every label sequence, keeping the
+    /// valid ones and adding up those that spell it.
+    fn span_probability_by_enumeration(lp: &[Vec<f32>], l: &[SpanLabel], words: Range<usize>, kind: &str) -> f64 {
+        let chain = BioChain::new(lp, l);
+        let (n, k) = (lp.len(), l.len());
+        let (mut total, mut with_span) = (0.0, 0.0);
+        for code in 0..k.pow(n as u32) {
+            let path: Vec<usize> = (0..n).map(|i| code / k.pow(i as u32) % k).collect();
+            let valid = !chain.constrained[path[0]] && path.windows(2).all(|w| chain.allowed(w[0], w[1]));
+            if !valid {
+                continue;
+            }
+            let p: f64 = path.iter().enumerate().map(|(i, &c)| lp[i][c] as f64).sum::<f64>().exp();
+            total += p;
+            if spans_of(&path, l).iter().any(|(r, t)| *r == words && *t == kind) {
+                with_span += p;
+            }
+        }
+        with_span / total
+    }
+
+    #[test]
+    fn span_probabilities_match_enumeration() {
+        let mut seed = 11u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((seed >> 33) as f32 / (1u64 << 31) as f32) * 6.0 - 3.0
+        };
+        let schemes = [labels(&["O", "B-PER", "I-PER", "B-ORG", "I-ORG"]), labels(&["O", "PER", "LOC"])];
+        for l in &schemes {
+            for n in 1..=5 {
+                for _ in 0..10 {
+                    // Raw potentials, not normalized per word: as a CRF-trained model gives them.
+                    let lp: Vec<Vec<f32>> = (0..n).map(|_| (0..l.len()).map(|_| next()).collect()).collect();
+                    let chain = BioChain::new(&lp, l);
+                    let paths = chain.paths().expect("a non-empty sentence");
+                    // Every span any sequence can spell, not only the decoded ones.
+                    for start in 0..n {
+                        for end in start + 1..=n {
+                            for kind in ["PER", "ORG", "LOC"] {
+                                if !l.iter().any(|x| x.kind == kind) {
+                                    continue;
+                                }
+                                let got = chain.span_probability(&paths, start..end, kind);
+                                let want = span_probability_by_enumeration(&lp, l, start..end, kind);
+                                assert!((got - want).abs() < 1e-9, "n={n} {start}..{end} {kind}: {got} vs {want}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn span_scores_ignore_a_per_word_shift() {
+        // A CRF's potentials and their per-word log-softmax give the same spans and scores.
+        let l = labels(&["O", "B-PER", "I-PER", "B-ORG", "I-ORG"]);
+        let raw = vec![vec![0.3, 2.0, -1.0, 0.5, 0.0], vec![1.0, -0.5, 1.8, 0.2, 0.9], vec![2.5, 0.0, 0.1, 0.3, -2.0]];
+        let mut normalized = raw.clone();
+        normalized.iter_mut().for_each(|r| log_softmax(r));
+        let (a, b) = (bio_spans(&raw, &l), bio_spans(&normalized, &l));
+        assert_eq!(a.len(), 1, "{a:?}");
+        assert_eq!(a[0].words, b[0].words);
+        assert!((a[0].score - b[0].score).abs() < 1e-5, "{} vs {}", a[0].score, b[0].score);
     }
 
     /// Brute force over all head assignments of a small sentence.

@@ -1,8 +1,9 @@
 """Decoders from the tagger's scores to labels and trees (numpy only).
 
 These are the reference the Rust engine's decoders are checked against:
-BIO-constrained Viterbi for entities and a maximum spanning tree with
-exactly one root (Chu-Liu/Edmonds) for the parse.
+BIO-constrained Viterbi for entities, each span scored by its probability
+among the valid label sequences (forward-backward), and a maximum spanning
+tree with exactly one root (Chu-Liu/Edmonds) for the parse.
 """
 
 from __future__ import annotations
@@ -48,6 +49,71 @@ def bio_viterbi(logits: np.ndarray, labels: list[str]) -> list[str]:
     for i in range(n - 1, 0, -1):
         best.append(int(back[i, best[-1]]))
     return [labels[c] for c in reversed(best)]
+
+
+def _logsumexp(x: np.ndarray, axis=None) -> np.ndarray:
+    """log(sum(exp(x))) that gives -inf, not NaN, where every term is -inf."""
+    top = np.max(x, axis=axis, keepdims=True)
+    safe = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        out = np.log(np.exp(x - safe).sum(axis=axis, keepdims=True)) + safe
+    return out.squeeze(axis) if axis is not None else out.reshape(())
+
+
+def entity_spans(logits: np.ndarray, labels: list[str]) -> list[tuple[int, int, str, float]]:
+    """The decoded entity spans (start, end exclusive, type, probability):
+    Viterbi's IOB2 path, each of its spans scored by the probability of
+    exactly that span among the IOB2-valid sequences, as the engine scores
+    them. The scores read the same for raw CRF potentials as for per-word
+    log-probabilities."""
+    n, k = logits.shape
+    if n == 0:
+        return []
+    lp = log_softmax(logits.astype(np.float64))
+    allowed, start_ok = bio_constraints(labels)
+    parts = [lab.partition("-") for lab in labels]
+    outside = np.array([p == "O" for p, _, _ in parts])
+    # continues[p, c]: c extends the span p is in (an I-X after any X).
+    continues = np.array([[c[0] == "I" and p[0] != "O" and p[2] == c[2] for c in parts] for p in parts])
+    trans = np.where(allowed, 0.0, -np.inf)
+    forward = np.empty((n, k))
+    forward[0] = np.where(start_ok, lp[0], -np.inf)
+    for i in range(1, n):
+        forward[i] = _logsumexp(forward[i - 1][:, None] + trans, axis=0) + lp[i]
+    backward = np.zeros((n, k))
+    for i in range(n - 2, -1, -1):
+        backward[i] = _logsumexp(trans + (lp[i + 1] + backward[i + 1])[None, :], axis=1)
+    log_total = _logsumexp(forward[n - 1])
+    starts = np.where(allowed & ~continues, 0.0, -np.inf)
+    extends = np.where(allowed & continues, 0.0, -np.inf)
+
+    def probability(start: int, end: int, kind: str) -> float:
+        of_kind = np.array([not o and t == kind for o, (_, _, t) in zip(outside, parts)])
+        if start == 0:
+            inside = np.where(start_ok, lp[0], -np.inf)
+        else:
+            inside = _logsumexp(forward[start - 1][:, None] + starts, axis=0) + lp[start]
+        inside = np.where(of_kind, inside, -np.inf)
+        for w in range(start + 1, end):
+            inside = _logsumexp(inside[:, None] + extends, axis=0) + lp[w]
+        if end == n:
+            spans = _logsumexp(inside)
+        else:
+            spans = _logsumexp(inside[:, None] + starts + (lp[end] + backward[end])[None, :])
+        return float(np.clip(np.exp(spans - log_total), 0.0, 1.0))
+
+    tags = bio_viterbi(logits, labels)
+    out, i = [], 0
+    while i < n:
+        if tags[i] == "O":
+            i += 1
+            continue
+        kind, end = tags[i][2:], i + 1
+        while end < n and tags[end] == "I-" + kind:
+            end += 1
+        out.append((i, end, kind, probability(i, end, kind)))
+        i = end
+    return out
 
 
 def _find_cycle(heads: np.ndarray) -> list[int] | None:

@@ -18,10 +18,8 @@ import re
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from common import MODELS, encode_words, load_tokenizer
-from decode import bio_viterbi, log_softmax, mst_heads
+from decode import entity_spans, mst_heads
 from evaluate import run_tagger, session
 
 # A sentence ends after . ! ? (and closing quotes/brackets) followed by space,
@@ -70,23 +68,11 @@ def tag(text: str, folder: Path) -> dict:
     out = {"entities": [], "sentences": [{"start": s, "end": e} for s, e in sentences], "words": [], "offsets": "char"}
     for i, o in sorted(run_tagger(sess, encs), key=lambda x: x[0]):
         ws, n = words[i], len(words[i])
-        tags = bio_viterbi(o["entity_logits"][:n], heads["entities"]["labels"])
-        probs = np.exp(log_softmax(o["entity_logits"][:n]))
-        labels = heads["entities"]["labels"]
-        k = 0
-        while k < n:
-            if tags[k].startswith("B-"):
-                end = k + 1
-                while end < n and tags[end] == "I-" + tags[k][2:]:
-                    end += 1
-                start_c, end_c = ws[k][1], ws[end - 1][2]
-                score = float(np.mean([probs[j, labels.index(tags[j])] for j in range(k, end)]))
-                out["entities"].append(
-                    {"text": text[start_c:end_c], "label": tags[k][2:], "start": start_c, "end": end_c, "score": round(score, 4), "sentence": i}
-                )
-                k = end
-            else:
-                k += 1
+        for start, end, kind, score in entity_spans(o["entity_logits"][:n], heads["entities"]["labels"]):
+            start_c, end_c = ws[start][1], ws[end - 1][2]
+            out["entities"].append(
+                {"text": text[start_c:end_c], "label": kind, "start": start_c, "end": end_c, "score": round(score, 4), "sentence": i}
+            )
         tree = mst_heads(o["arc_scores"][:n, : n + 1])
         upos = o["upos_logits"][:n].argmax(-1)
         for w, ((word, s, e), h) in enumerate(zip(ws, tree)):

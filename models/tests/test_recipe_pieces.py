@@ -10,7 +10,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from brute_force import valid_iob2_paths
 from common import ENTITY_LABELS, bio_spans, case_class, project_bio
-from decode import bio_viterbi, is_tree, log_softmax, mst_heads
+from decode import bio_viterbi, entity_spans, is_tree, log_softmax, mst_heads
 from storage import store_int8
 
 
@@ -69,6 +69,25 @@ def test_viterbi_finds_the_best_valid_path_of_raw_scores(seed):
     logits = np.random.default_rng(seed).normal(0, 3, size=(3, len(ENTITY_LABELS)))
     best = max(valid_iob2_paths(3), key=lambda p: sum(logits[i, c] for i, c in enumerate(p)))
     assert bio_viterbi(logits, ENTITY_LABELS) == [ENTITY_LABELS[c] for c in best]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_entity_span_scores_are_span_probabilities(seed):
+    # Each decoded span's score is the share of IOB2-valid sequences (weighted
+    # by their scores) that spell exactly that span, counted by enumeration.
+    n = 4
+    logits = np.random.default_rng(seed).normal(0, 2, size=(n, len(ENTITY_LABELS)))
+    logits[1:3, ENTITY_LABELS.index("B-ORG")] += 3.0  # make sure something is decoded
+    weights = {}
+    for path in valid_iob2_paths(n):
+        w = np.exp(sum(logits[i, c] for i, c in enumerate(path)))
+        for span in bio_spans([ENTITY_LABELS[c] for c in path]):
+            weights[span] = weights.get(span, 0.0) + w
+    total = sum(np.exp(sum(logits[i, c] for i, c in enumerate(p))) for p in valid_iob2_paths(n))
+    decoded = entity_spans(logits, ENTITY_LABELS)
+    assert decoded
+    for start, end, kind, score in decoded:
+        assert score == pytest.approx(weights[(start, end, kind)] / total, abs=1e-9)
 
 
 def test_bio_spans_follow_conlleval():
