@@ -85,9 +85,11 @@ struct ExtractArgs {
     /// Most wordpieces per chunk (default: the model's maximum).
     #[arg(long, value_name = "N")]
     chunk_wordpieces: Option<usize>,
-    /// Pack several sentences into one chunk.
-    #[arg(long)]
-    pack_sentences: bool,
+    /// Pack consecutive sentences into one chunk: `--pack-sentences` (or
+    /// `=true`) packs, `--pack-sentences=false` reads each sentence alone.
+    /// Default: as the model was trained (its manifest's `pack_wordpieces`).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pack_sentences: Option<bool>,
     /// Documents handed to the engine at a time.
     #[arg(long, value_name = "N", default_value_t = 256)]
     batch_docs: usize,
@@ -190,6 +192,10 @@ fn models(args: ModelArgs) -> ExitCode {
         println!("tasks     {}", tasks.join(", "));
         println!("entities  {}", info.entity_labels.join(" "));
         println!("max len   {} wordpieces", info.max_wordpieces);
+        match info.pack_wordpieces {
+            Some(n) => println!("packing   consecutive sentences, up to {n} wordpieces a sequence (as trained)"),
+            None => println!("packing   none: one sentence a sequence (as trained)"),
+        }
         println!("threads   {}", info.threads);
         println!("loaded in {} ms", info.load_ms);
     }

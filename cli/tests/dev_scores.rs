@@ -1,8 +1,11 @@
 //! The CLI reproduces the shipped model's dev scores (recorded in its
 //! manifest by the recipe's evaluate.py): entities on uner_ewt dev within
 //! 0.3 F1, parts of speech and the parse on ud_ewt dev within 0.3 points.
-//! Each dev sentence is one line of `--input jsonl --pretokenized` input,
-//! so the words are the gold words; the CLI still splits sentences itself.
+//! Each dev document is one line of `--input jsonl --pretokenized` input,
+//! a sentence a line of its text, so the words are the gold words and the
+//! engine reads the document as it reads any (packing its sentences when
+//! the model was trained that way, as evaluate.py does); the CLI still
+//! splits sentences itself.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -29,39 +32,55 @@ fn manifest_score(dataset: &str, key: &str) -> f64 {
         .unwrap_or_else(|| panic!("manifest has no evaluation.{dataset}.{key}"))
 }
 
-/// Rows of each sentence of a CoNLL-style file (comment lines skipped,
-/// multiword-token and empty-node rows dropped).
-fn sentences(path: PathBuf) -> Vec<GoldSentence> {
+/// A dev document: its sentences, in order.
+type GoldDocument = Vec<GoldSentence>;
+
+/// The documents of a CoNLL-style file (`# newdoc id` starts one), each
+/// sentence as its rows (other comment lines skipped, multiword-token and
+/// empty-node rows dropped).
+fn documents(path: PathBuf) -> Vec<GoldDocument> {
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (set EDGEMINE_DATA to the shared data folder)", path.display()));
-    text.split("\n\n")
-        .map(|block| {
-            block
-                .lines()
-                .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-                .map(|l| l.split('\t').map(str::to_owned).collect::<Vec<_>>())
-                .filter(|c| c[0].chars().all(|ch| ch.is_ascii_digit()))
-                .collect::<Vec<_>>()
-        })
-        .filter(|s| !s.is_empty())
-        .collect()
+    let mut docs: Vec<GoldDocument> = Vec::new();
+    for block in text.split("\n\n") {
+        let rows: GoldSentence = block
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| l.split('\t').map(str::to_owned).collect::<Vec<_>>())
+            .filter(|c| c[0].chars().all(|ch| ch.is_ascii_digit()))
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        if docs.is_empty() || block.lines().any(|l| l.starts_with("# newdoc id")) {
+            docs.push(Vec::new());
+        }
+        docs.last_mut().expect("a document").push(rows);
+    }
+    docs
 }
 
-/// The gold rows of a dev file, its words (column 2) per sentence, and the
-/// CLI's records for them with `tasks`.
-fn gold_and_cli(file: &str, tasks: &str) -> (Vec<GoldSentence>, Vec<Vec<String>>, Vec<Value>) {
-    let gold = sentences(data_dir().join(file));
-    let words: Vec<Vec<String>> = gold.iter().map(|s| s.iter().map(|r| r[1].clone()).collect()).collect();
-    let records = run_cli(tasks, &words, tasks);
-    (gold, words, records)
+/// The gold documents of a dev file and the CLI's records for them (one
+/// per document) with `tasks`.
+fn gold_and_cli(file: &str, tasks: &str) -> (Vec<GoldDocument>, Vec<Value>) {
+    let gold = documents(data_dir().join(file));
+    let texts: Vec<String> = gold.iter().map(|d| document_text(d)).collect();
+    let records = run_cli(tasks, &texts, tasks);
+    (gold, records)
 }
 
-/// Runs `edgemine extract` on one JSON line per sentence (its words joined
-/// by spaces) and returns the output records in input order.
-fn run_cli(name: &str, words: &[Vec<String>], tasks: &str) -> Vec<Value> {
+/// A document's words (column 2) joined by spaces, its sentences by line breaks.
+fn document_text(doc: &GoldDocument) -> String {
+    let line = |s: &GoldSentence| s.iter().map(|r| r[1].as_str()).collect::<Vec<_>>().join(" ");
+    doc.iter().map(line).collect::<Vec<_>>().join("\n")
+}
+
+/// Runs `edgemine extract` on one JSON line per document and returns the
+/// output records in input order.
+fn run_cli(name: &str, texts: &[String], tasks: &str) -> Vec<Value> {
     let input = std::env::temp_dir().join(format!("edgemine-{name}-{}.jsonl", std::process::id()));
     let lines: Vec<String> =
-        words.iter().enumerate().map(|(k, w)| serde_json::json!({"id": k, "text": w.join(" ")}).to_string()).collect();
+        texts.iter().enumerate().map(|(k, t)| serde_json::json!({"id": k, "text": t}).to_string()).collect();
     std::fs::write(&input, lines.join("\n")).expect("write input");
     let out = Command::new(env!("CARGO_BIN_EXE_edgemine"))
         .args([
@@ -86,14 +105,16 @@ fn run_cli(name: &str, words: &[Vec<String>], tasks: &str) -> Vec<Value> {
         .lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
         .collect();
-    assert_eq!(records.len(), words.len());
+    assert_eq!(records.len(), texts.len());
     records
 }
 
-/// Word index of each byte offset where a word starts / ends, for words joined by single spaces.
-fn word_bounds(words: &[String]) -> (Vec<ByteToWord>, Vec<ByteToWord>) {
+/// Word index (within the document) of each byte offset where a word
+/// starts / ends, in `document_text`'s layout: one separator byte between
+/// words, whether a space or a line break.
+fn word_bounds(doc: &GoldDocument) -> (Vec<ByteToWord>, Vec<ByteToWord>) {
     let (mut starts, mut ends, mut at) = (Vec::new(), Vec::new(), 0);
-    for (i, w) in words.iter().enumerate() {
+    for (i, w) in doc.iter().flatten().map(|r| &r[1]).enumerate() {
         starts.push((at, i));
         ends.push((at + w.len(), i + 1));
         at += w.len() + 1;
@@ -121,10 +142,10 @@ fn bio_spans(tags: &[String]) -> HashSet<(usize, usize, String)> {
 
 #[test]
 fn entities_reproduce_the_models_dev_f1() {
-    let (gold, words, records) = gold_and_cli("uner_ewt/en_ewt-ud-dev.iob2", "entities");
+    let (gold, records) = gold_and_cli("uner_ewt/en_ewt-ud-dev.iob2", "entities");
     let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
-    for ((rows, words), record) in gold.iter().zip(&words).zip(&records) {
-        let (starts, ends) = word_bounds(words);
+    for (doc, record) in gold.iter().zip(&records) {
+        let (starts, ends) = word_bounds(doc);
         let at = |table: &[(usize, usize)], offset: &Value| {
             let o = offset.as_u64().expect("offset") as usize;
             table.iter().find(|(b, _)| *b == o).map(|(_, i)| *i).expect("entity offsets fall on word bounds")
@@ -135,7 +156,14 @@ fn entities_reproduce_the_models_dev_f1() {
             .iter()
             .map(|e| (at(&starts, &e["start"]), at(&ends, &e["end"]), e["label"].as_str().unwrap_or("").to_string()))
             .collect();
-        let gold = bio_spans(&rows.iter().map(|r| r[2].clone()).collect::<Vec<_>>());
+        // Gold spans per sentence, moved to document word indices.
+        let mut gold = HashSet::new();
+        let mut first = 0;
+        for sentence in doc {
+            let tags: Vec<String> = sentence.iter().map(|r| r[2].clone()).collect();
+            gold.extend(bio_spans(&tags).into_iter().map(|(s, e, k)| (first + s, first + e, k)));
+            first += sentence.len();
+        }
         tp += pred.intersection(&gold).count();
         fp += pred.difference(&gold).count();
         fn_ += gold.difference(&pred).count();
@@ -148,24 +176,34 @@ fn entities_reproduce_the_models_dev_f1() {
 
 #[test]
 fn parse_reproduces_the_models_dev_upos_and_las() {
-    let (gold, _, records) = gold_and_cli("ud_ewt/en_ewt-ud-dev.conllu", "parse");
+    let (gold, records) = gold_and_cli("ud_ewt/en_ewt-ud-dev.conllu", "parse");
     let (mut n, mut upos, mut las) = (0usize, 0usize, 0usize);
-    for (rows, record) in gold.iter().zip(&records) {
+    for (doc, record) in gold.iter().zip(&records) {
         let out = record["words"].as_array().expect("words");
-        assert_eq!(out.len(), rows.len(), "pretokenized words come back one for one");
-        // Heads count within the CLI's sentences; the gold counts within the line.
+        assert_eq!(out.len(), doc.iter().map(Vec::len).sum::<usize>(), "pretokenized words come back one for one");
+        // Heads as document word indices (None: the root). The CLI's count
+        // within its sentences, the gold's within the gold sentences.
         let mut first_of_sentence = std::collections::HashMap::new();
         for (i, w) in out.iter().enumerate() {
             first_of_sentence.entry(w["sentence"].as_u64()).or_insert(i);
         }
-        for (w, row) in out.iter().zip(rows) {
+        let mut gold_heads = Vec::new();
+        let mut first = 0;
+        for sentence in doc {
+            for row in sentence {
+                let h: usize = row[6].parse().expect("a gold head");
+                gold_heads.push((h > 0).then(|| first + h - 1));
+            }
+            first += sentence.len();
+        }
+        for ((w, row), gold_head) in out.iter().zip(doc.iter().flatten()).zip(gold_heads) {
             let head = match w["head"].as_u64().expect("head") as usize {
-                0 => 0,
-                h => first_of_sentence[&w["sentence"].as_u64()] + h,
+                0 => None,
+                h => Some(first_of_sentence[&w["sentence"].as_u64()] + h - 1),
             };
             n += 1;
             upos += usize::from(w["upos"] == row[3].as_str());
-            las += usize::from(head.to_string() == row[6] && w["deprel"] == row[7].as_str());
+            las += usize::from(head == gold_head && w["deprel"] == row[7].as_str());
         }
     }
     let (upos, las) = (100.0 * upos as f64 / n as f64, 100.0 * las as f64 / n as f64);

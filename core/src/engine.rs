@@ -89,6 +89,9 @@ pub struct EngineInfo {
     pub entity_labels: Vec<String>,
     /// Longest sequence in wordpieces.
     pub max_wordpieces: usize,
+    /// For a model trained on packed sentences, the wordpieces of a pack
+    /// (special tokens included): the engine packs that way by default.
+    pub pack_wordpieces: Option<usize>,
     /// Worker threads.
     pub threads: usize,
     /// Time to load the model, in milliseconds.
@@ -171,6 +174,7 @@ impl Engine {
             tasks: self.model.tasks(),
             entity_labels: spec.entities.iter().flat_map(|h| h.labels.clone()).collect(),
             max_wordpieces: spec.max_wordpieces,
+            pack_wordpieces: spec.pack_wordpieces,
             threads: self.threads,
             load_ms: self.load_time.as_millis(),
         }
@@ -378,7 +382,15 @@ impl Engine {
             deprels: slot(outs.deprels, tree && outs.arcs.is_some()),
             embedding: slot(outs.embedding, keyphrases),
         };
-        Ok(RunPlan { entities, parse, triples, keyphrases, wanted, slots, budget })
+        // Packs as the model was trained: the manifest's size, special tokens off.
+        let trained_pack = self.model.spec.pack_wordpieces.map(|w| w.saturating_sub(specials).max(1));
+        let pack = match options.pack_sentences {
+            None => trained_pack,
+            Some(true) => Some(trained_pack.unwrap_or(budget)),
+            Some(false) => None,
+        };
+        let pack = pack.map(|p| p.min(budget));
+        Ok(RunPlan { entities, parse, triples, keyphrases, wanted, slots, budget, pack })
     }
 
     /// Split and tokenize one document.
@@ -410,7 +422,7 @@ impl Engine {
         let limits = ChunkLimits {
             wordpieces: plan.budget,
             overlap: options.chunk_overlap,
-            pack_sentences: options.pack_sentences,
+            pack_wordpieces: plan.pack,
         };
         let chunks = split::chunks(&sentence_words, &counts, limits);
         let mut sentence_of_word = vec![0; words.len()];
@@ -708,6 +720,9 @@ struct RunPlan {
     slots: Slots,
     /// Wordpieces per chunk, special tokens not counted.
     budget: usize,
+    /// Wordpieces per pack of sentences (special tokens not counted); `None`:
+    /// one sentence a chunk.
+    pack: Option<usize>,
 }
 
 /// A document split and tokenized.

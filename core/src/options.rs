@@ -96,10 +96,13 @@ pub struct Options {
     pub chunk_wordpieces: Option<usize>,
     /// Wordpieces shared by neighbouring windows of a sentence that is cut.
     pub chunk_overlap: usize,
-    /// Pack several short sentences into one chunk. Off by default: the
-    /// default models were trained one sentence per sequence and score
-    /// higher that way.
-    pub pack_sentences: bool,
+    /// Pack consecutive short sentences into one chunk. `None` (the
+    /// default) does what the model was trained for: packs of up to the
+    /// manifest's `tokenizer.pack_wordpieces` for a model trained on packed
+    /// sentences, one sentence a chunk otherwise. `Some(true)` packs up to
+    /// that size, or up to the chunk budget for a model that names none;
+    /// `Some(false)` reads every sentence alone.
+    pub pack_sentences: Option<bool>,
     /// Wordpieces per inference batch (rows × padded length): big enough
     /// to keep the matrix kernels busy, small enough to stay in cache. A
     /// sequence longer than this runs alone.
@@ -118,7 +121,7 @@ impl Default for Options {
             max_document_bytes: 32 << 20,
             chunk_wordpieces: None,
             chunk_overlap: 32,
-            pack_sentences: false,
+            pack_sentences: None,
             batch_wordpieces: 256,
             keyphrases: KeyphraseOptions::default(),
         }

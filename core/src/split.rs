@@ -1,9 +1,10 @@
 //! Split: a document into sentences, and sentences into chunks that fit the
 //! model's wordpiece budget.
 //!
-//! Chunks are runs of words (see [`chunks`]): by default one sentence per
-//! chunk, as the default models were trained; optionally several whole
-//! sentences packed up to the budget. A sentence longer than the budget is
+//! Chunks are runs of words (see [`chunks`]): one sentence per chunk, or
+//! several consecutive whole sentences packed up to a packing budget (for
+//! models trained on such packs; the manifest says). A sentence longer than
+//! the budget is
 //! cut at word boundaries into overlapping windows, and every word is owned
 //! by exactly one chunk (the one where it sits farthest from a cut), so that
 //! results never repeat and never miss a word.
@@ -72,8 +73,11 @@ pub struct ChunkLimits {
     /// Wordpieces two windows of a cut sentence share, so that no word is
     /// read at the very edge of its window. Must be below half the budget.
     pub overlap: usize,
-    /// Pack consecutive whole sentences into one chunk while they fit.
-    pub pack_sentences: bool,
+    /// Pack consecutive whole sentences into one chunk while together they
+    /// take at most this many wordpieces (at most `wordpieces`); `None`:
+    /// one sentence per chunk. A sentence longer than this is a chunk of its
+    /// own, cut only where it exceeds `wordpieces`.
+    pub pack_wordpieces: Option<usize>,
 }
 
 /// Chunks over a document whose sentences are `sentences` (ranges of word
@@ -83,6 +87,7 @@ pub struct ChunkLimits {
 /// and its span stay whole).
 pub fn chunks(sentences: &[Range<usize>], wordpieces: &[usize], limits: ChunkLimits) -> Vec<Chunk> {
     let budget = limits.wordpieces.max(1);
+    let pack_budget = limits.pack_wordpieces.map(|p| p.min(budget));
     let cost = |w: usize| wordpieces[w].min(budget);
     let mut out: Vec<Chunk> = Vec::new();
     let mut packed_cost = 0;
@@ -91,10 +96,9 @@ pub fn chunks(sentences: &[Range<usize>], wordpieces: &[usize], limits: ChunkLim
         if total <= budget {
             match out.last_mut() {
                 Some(last)
-                    if limits.pack_sentences
-                        && last.words == last.owned
+                    if last.words == last.owned
                         && last.words.end == sentence.start
-                        && packed_cost + total <= budget =>
+                        && pack_budget.is_some_and(|p| packed_cost + total <= p) =>
                 {
                     last.words.end = sentence.end;
                     last.owned.end = sentence.end;
@@ -148,8 +152,8 @@ pub fn chunks(sentences: &[Range<usize>], wordpieces: &[usize], limits: ChunkLim
 mod tests {
     use super::*;
 
-    fn limits(wordpieces: usize, overlap: usize, pack_sentences: bool) -> ChunkLimits {
-        ChunkLimits { wordpieces, overlap, pack_sentences }
+    fn limits(wordpieces: usize, overlap: usize, pack: bool) -> ChunkLimits {
+        ChunkLimits { wordpieces, overlap, pack_wordpieces: pack.then_some(wordpieces) }
     }
 
     #[test]
@@ -161,6 +165,16 @@ mod tests {
         let packed = chunks(&sentences, &pieces, limits(6, 2, true));
         assert_eq!(packed.iter().map(|c| c.words.clone()).collect::<Vec<_>>(), [0..5, 5..9]);
         assert!(packed.iter().all(|c| c.words == c.owned));
+    }
+
+    #[test]
+    fn packs_stay_within_their_own_budget_and_long_sentences_stay_whole() {
+        // Sentences of 2, 2, 5, 2, 2 wordpieces; packs of at most 4, chunks of at most 10.
+        let sentences = [0..2, 2..4, 4..9, 9..11, 11..13];
+        let limits = ChunkLimits { wordpieces: 10, overlap: 2, pack_wordpieces: Some(4) };
+        let c = chunks(&sentences, &[1; 13], limits);
+        assert_eq!(c.iter().map(|c| c.words.clone()).collect::<Vec<_>>(), [0..4, 4..9, 9..13]);
+        assert!(c.iter().all(|c| c.words == c.owned));
     }
 
     #[test]

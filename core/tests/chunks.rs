@@ -14,7 +14,7 @@ proptest! {
         text in "([A-Za-z]{1,9}|[.,!?]|\\.\\.\\.|Dr\\.|3\\.5|👋|東京|e\u{301}|\n| |  ){0,200}",
         budget in 1usize..40,
         overlap in 0usize..12,
-        pack in any::<bool>(),
+        pack in proptest::option::of(1usize..60),
     ) {
         let mut all = Vec::new();
         let mut ranges = Vec::new();
@@ -25,7 +25,7 @@ proptest! {
         }
         // A stand-in for wordpieces: about one per three bytes.
         let pieces: Vec<usize> = all.iter().map(|w| w.len().div_ceil(3)).collect();
-        let limits = ChunkLimits { wordpieces: budget, overlap, pack_sentences: pack };
+        let limits = ChunkLimits { wordpieces: budget, overlap, pack_wordpieces: pack };
         let cs = chunks(&ranges, &pieces, limits);
         let mut owner = vec![0usize; text.len()];
         for c in &cs {

@@ -282,3 +282,36 @@ fn missing_and_corrupt_models_are_named() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(matches!(&err, Error::ModelCorrupt { path, .. } if path.ends_with("model.onnx")), "{err}");
 }
+
+#[test]
+fn sentences_pack_as_the_manifest_says_unless_options_say_otherwise() {
+    // A copy of the default model whose manifest says it was trained on
+    // sentences packed into sequences of up to 64 wordpieces.
+    let shipped = engine().info().dir;
+    let dir = std::env::temp_dir().join(format!("edgemine-packed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for f in ["model.onnx", "tokenizer.json"] {
+        std::fs::copy(shipped.join(f), dir.join(f)).expect("copy");
+    }
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(shipped.join("edgemine.json")).expect("manifest")).expect("json");
+    manifest["tokenizer"]["pack_wordpieces"] = 64.into();
+    std::fs::write(dir.join("edgemine.json"), manifest.to_string()).expect("write manifest");
+    let packed = Engine::from_dir(&dir).expect("the copy loads");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(packed.info().pack_wordpieces, Some(64));
+
+    let text = "Anna Keller flew to Berlin. She met Tom Smith there. Siemens paid for it.";
+    let with = |engine: &Engine, pack: Option<bool>| {
+        let options = Options { pack_sentences: pack, ..Options::default() };
+        engine.extract_with(text, &options).expect("extract")
+    };
+    let by_default = with(&packed, None);
+    assert_eq!(by_default, with(&packed, Some(true)), "packs by default, as trained");
+    let alone = with(&packed, Some(false));
+    assert_ne!(by_default, alone, "three sentences read together score differently from each alone");
+    // Read alone, the copy is the shipped model read alone.
+    assert_eq!(alone, with(engine(), Some(false)));
+    check_spans(text, &by_default);
+    assert_eq!(by_default.sentences.len(), 3);
+}

@@ -1,10 +1,14 @@
 """Step 7: dev scores computed from a shipped model folder's ONNX file.
 
-    python evaluate.py ../minilm-tagger [--model-file model.onnx] [--teacher WORK/reference/model.onnx] [--json out.json]
+    python evaluate.py ../minilm-tagger [--model-file model.onnx] [--teacher WORK/reference/model.onnx]
+                       [--context N] [--json out.json]
 
 Runs the graph in onnxruntime (not the training framework) over the dev
-splits, decodes as the engine does (IOB2 Viterbi, single-root maximum
-spanning tree) and prints entity span F1 (exact match, micro and per type)
+splits, reads them as the engine reads documents by default (one sentence a
+sequence, or a document's consecutive sentences packed into sequences of up
+to the manifest's `pack_wordpieces` for a model trained that way), decodes
+as the engine does (IOB2 Viterbi, single-root maximum spanning tree) and
+prints entity span F1 (exact match, micro and per type)
 on uner_ewt dev, UPOS accuracy, UAS and LAS on ud_ewt dev. With --teacher
 (the reference all-MiniLM-L6-v2 export), also the student embedding's mean
 cosine to the teacher on dev sentences and dev noun phrases.
@@ -64,7 +68,7 @@ def prf(tp, fp, fn):
     return {"precision": 100 * p, "recall": 100 * r, "f1": 100 * f}
 
 
-def evaluate_tagger(folder: Path, model_file: str, context: int = 0) -> tuple[dict, list]:
+def evaluate_tagger(folder: Path, model_file: str, context: int = 0) -> dict:
     """Dev scores; with `context`, consecutive sentences of a document share a
     sequence of up to `context` wordpieces (as the engine packs documents) and
     are decoded sentence by sentence."""
@@ -84,7 +88,6 @@ def evaluate_tagger(folder: Path, model_file: str, context: int = 0) -> tuple[di
 
     counts = {t: [0, 0, 0] for t in ENTITY_TYPES}
     upos_ok = uas = las = n_words = 0
-    embeddings = [None] * len(chunks)
     labels = heads["deprels"]["labels"]
     t0 = time.time()
     for c, out in run_tagger(sess, encs):
@@ -110,29 +113,26 @@ def evaluate_tagger(folder: Path, model_file: str, context: int = 0) -> tuple[di
                     las += labels[int(out["deprel_logits"][offset + w, columns[h]].argmax())] == s.deprels[w]
             n_words += n
             offset += n
-        embeddings[c] = out["sentence_embedding"]
     seconds = time.time() - t0
     micro = prf(*(sum(c[k] for c in counts.values()) for k in range(3)))
-    return (
-        {
-            "model_file": model_file,
-            "bytes": (folder / model_file).stat().st_size,
-            "context": context,
-            "entities": {"micro": micro, **{t: prf(*c) for t, c in counts.items()}},
-            "upos": 100 * upos_ok / n_words,
-            "uas": 100 * uas / n_words,
-            "las": 100 * las / n_words,
-            "sentences": len(dev),
-            "sequences": len(chunks),
-            "words": n_words,
-            "seconds": seconds,
-        },
-        embeddings,
-    )
+    return {
+        "model_file": model_file,
+        "bytes": (folder / model_file).stat().st_size,
+        "context": context,
+        "entities": {"micro": micro, **{t: prf(*c) for t, c in counts.items()}},
+        "upos": 100 * upos_ok / n_words,
+        "uas": 100 * uas / n_words,
+        "las": 100 * las / n_words,
+        "sentences": len(dev),
+        "sequences": len(chunks),
+        "words": n_words,
+        "seconds": seconds,
+    }
 
 
-def embedding_fidelity(folder: Path, model_file: str, teacher: Path, sentence_embeddings) -> dict:
-    """Mean cosine student/teacher on dev sentences and on dev noun phrases."""
+def embedding_fidelity(folder: Path, model_file: str, teacher: Path) -> dict:
+    """Mean cosine student/teacher on dev sentences (each read alone) and on
+    dev noun phrases."""
     tok = load_tokenizer(folder / "tokenizer.json")
     dev = read_ewt("dev")
     t_sess = session(teacher)
@@ -152,7 +152,8 @@ def embedding_fidelity(folder: Path, model_file: str, teacher: Path, sentence_em
 
     encs = [encode_words(tok, s.words, 512) for s in dev]
     t_sent = teacher_embed(encs)
-    sent_cos = [float(np.dot(a, b)) for a, b in zip(sentence_embeddings, t_sent)]
+    s_sent = [out["sentence_embedding"] for _, out in sorted(run_tagger(s_sess, encs), key=lambda x: x[0])]
+    sent_cos = [float(np.dot(a, b)) for a, b in zip(s_sent, t_sent)]
 
     seen, phrases = set(), []
     for s in dev:
@@ -175,12 +176,20 @@ def main() -> None:
     ap.add_argument("folder", type=Path)
     ap.add_argument("--model-file", default="model.onnx", help="graph inside FOLDER, or a path")
     ap.add_argument("--teacher", type=Path, help="reference all-MiniLM-L6-v2 ONNX, for embedding fidelity")
-    ap.add_argument("--context", type=int, default=0, help="pack document sentences into sequences of N wordpieces")
+    ap.add_argument(
+        "--context", type=int,
+        help="pack a document's sentences into sequences of up to N wordpieces ([CLS] and [SEP] included); "
+        "0: one sentence a sequence; default: as the model was trained (the manifest's tokenizer.pack_wordpieces), "
+        "as the engine reads documents",
+    )
     ap.add_argument("--json", type=Path, help="also write the scores here")
     args = ap.parse_args()
-    scores, embeddings = evaluate_tagger(args.folder, args.model_file, args.context)
-    if args.teacher and not args.context:
-        scores["embedding_fidelity"] = embedding_fidelity(args.folder, args.model_file, args.teacher, embeddings)
+    if args.context is None:
+        manifest = json.loads((args.folder / "edgemine.json").read_text())
+        args.context = manifest["tokenizer"].get("pack_wordpieces", 0)
+    scores = evaluate_tagger(args.folder, args.model_file, args.context)
+    if args.teacher:
+        scores["embedding_fidelity"] = embedding_fidelity(args.folder, args.model_file, args.teacher)
     e = scores["entities"]
     mode = f"documents packed into {args.context} wordpieces" if args.context else "one sentence a sequence"
     print(f"{args.folder / args.model_file}  ({scores['bytes'] / 1e6:.1f} MB), {mode}")

@@ -68,6 +68,9 @@ def manifest(ck: dict, files: list[Path]) -> dict:
             "special_tokens": {"cls": 101, "sep": 102, "pad": 0, "unk": 100},
             "sequence": "[CLS] wordpieces [SEP]",
             "max_wordpieces": MAX_WORDPIECES,
+            # Trained on a document's sentences packed into sequences of up
+            # to this many wordpieces: the engine reads documents that way.
+            **({"pack_wordpieces": train_args["context"]} if train_args.get("context") else {}),
         },
         "words": {
             "unit": "ud_word",

@@ -90,6 +90,8 @@ def write_evaluation(folder: Path, stored: dict) -> None:
     ent = stored["entities"]["micro"]
     manifest["evaluation"] = {
         "command": "python models/recipe/evaluate.py models/minilm-tagger",
+        "sequences": f"a document's sentences packed into up to {stored['context']} wordpieces"
+        if stored.get("context") else "one sentence a sequence",
         "uner_ewt_dev": {"entity_precision": round(ent["precision"], 2), "entity_recall": round(ent["recall"], 2), "entity_f1": round(ent["f1"], 2)},
         "ud_ewt_dev": {k: round(stored[k], 2) for k in ("upos", "uas", "las")},
     }

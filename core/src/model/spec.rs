@@ -31,6 +31,10 @@ pub struct ModelSpec {
     pub manifest: &'static str,
     /// Longest sequence the model accepts, special tokens included.
     pub max_wordpieces: usize,
+    /// For a model trained on consecutive sentences packed into one
+    /// sequence: the most wordpieces of such a sequence, special tokens
+    /// included. The engine packs sentences the same way by default.
+    pub pack_wordpieces: Option<usize>,
     /// Entity head (IOB2 labels such as `B-PER`), if any.
     pub entities: Option<LabelHead>,
     /// Part-of-speech head, if any.
@@ -69,6 +73,8 @@ struct Manifest {
 #[derive(Deserialize)]
 struct ManifestTokenizer {
     max_wordpieces: usize,
+    #[serde(default)]
+    pack_wordpieces: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -148,6 +154,7 @@ impl ModelSpec {
             version: m.version,
             manifest: "edgemine.json",
             max_wordpieces: m.tokenizer.max_wordpieces,
+            pack_wordpieces: m.tokenizer.pack_wordpieces,
             entities: label_head(m.heads.entities),
             upos: label_head(m.heads.upos),
             arcs: m.heads.arcs.map(|a| a.output),
@@ -182,6 +189,7 @@ impl ModelSpec {
             version: String::new(),
             manifest: "config.json",
             max_wordpieces: c.max_position_embeddings.unwrap_or(512).min(512),
+            pack_wordpieces: None,
             entities: Some(LabelHead { output: "logits".into(), labels }),
             upos: None,
             arcs: None,
