@@ -60,15 +60,12 @@ def _logsumexp(x: np.ndarray, axis=None) -> np.ndarray:
     return out.squeeze(axis) if axis is not None else out.reshape(())
 
 
-def entity_spans(logits: np.ndarray, labels: list[str]) -> list[tuple[int, int, str, float]]:
-    """The decoded entity spans (start, end exclusive, type, probability):
-    Viterbi's IOB2 path, each of its spans scored by the probability of
-    exactly that span among the IOB2-valid sequences, as the engine scores
-    them. The scores read the same for raw CRF potentials as for per-word
-    log-probabilities."""
+def span_probabilities(logits: np.ndarray, labels: list[str]):
+    """probability(start, end, kind): the probability that the labels spell
+    exactly the span words[start:end] of type `kind`, among the IOB2-valid
+    sequences (forward-backward). It reads the same for raw CRF potentials
+    as for per-word log-probabilities."""
     n, k = logits.shape
-    if n == 0:
-        return []
     lp = log_softmax(logits.astype(np.float64))
     allowed, start_ok = bio_constraints(labels)
     parts = [lab.partition("-") for lab in labels]
@@ -102,6 +99,17 @@ def entity_spans(logits: np.ndarray, labels: list[str]) -> list[tuple[int, int, 
             spans = _logsumexp(inside[:, None] + starts + (lp[end] + backward[end])[None, :])
         return float(np.clip(np.exp(spans - log_total), 0.0, 1.0))
 
+    return probability
+
+
+def entity_spans(logits: np.ndarray, labels: list[str]) -> list[tuple[int, int, str, float]]:
+    """The decoded entity spans (start, end exclusive, type, probability):
+    Viterbi's IOB2 path, each of its spans scored by span_probabilities, as
+    the engine scores them."""
+    n = logits.shape[0]
+    if n == 0:
+        return []
+    probability = span_probabilities(logits, labels)
     tags = bio_viterbi(logits, labels)
     out, i = [], 0
     while i < n:

@@ -128,8 +128,8 @@ def constrained_crf_nll(emissions: torch.Tensor, tags: torch.Tensor) -> torch.Te
     sentences without entity labels."""
     # Scores of whole paths are sums over up to a chunk's words: bfloat16's
     # 8-bit mantissa (under --bf16 autocast) would drown the gold path's
-    # difference from log Z, so the recursion runs in fp32.
-    emissions = emissions.float()
+    # difference from log Z, so the recursion runs in fp32 (or wider).
+    emissions = emissions.to(torch.promote_types(emissions.dtype, torch.float32))
     mask = tags >= 0
     rows = mask[:, 0]
     emissions, tags, mask = emissions[rows], tags[rows], mask[rows]

@@ -13,7 +13,7 @@ import onnxruntime as ort
 import pytest
 
 from common import CASE_CLASSES, ENTITY_LABELS, UPOS_LABELS, encode_words, load_tokenizer
-from decode import bio_viterbi, is_tree, log_softmax, mst_heads
+from decode import bio_viterbi, is_tree, mst_heads, span_probabilities
 
 FOLDER = Path(__file__).resolve().parents[1] / "minilm-tagger"
 MAX_FOLDER_BYTES = 30 * 1000 * 1000
@@ -124,9 +124,8 @@ def test_capitalization_is_seen(session, tokenizer):
     assert bio_viterbi(a["entity_logits"], ENTITY_LABELS)[2] == "B-ORG"
     # WNUT-17's lowercase brand names teach that "apple" may be one too, so
     # the capital must raise the organisation's probability, not decide it.
-    b_org = ENTITY_LABELS.index("B-ORG")
-    p_title = np.exp(log_softmax(a["entity_logits"][2]))[b_org]
-    p_lower = np.exp(log_softmax(b["entity_logits"][2]))[b_org]
+    p_title = span_probabilities(a["entity_logits"], ENTITY_LABELS)(2, 3, "ORG")
+    p_lower = span_probabilities(b["entity_logits"], ENTITY_LABELS)(2, 3, "ORG")
     assert p_title > p_lower + 0.1, (p_title, p_lower)
 
 
