@@ -58,7 +58,8 @@ def variant_table(records: Path) -> list[str]:
         "",
         "Runs that isolate one choice each (same seed and schedule shape unless the options say otherwise); every "
         "row is the int8-stored graph scored by `evaluate.py` (\"sentences\": one sentence a sequence; "
-        "\"context128\": a document's sentences packed into sequences of up to 128 wordpieces). Reproduce with "
+        "\"context64\", \"context128\": a document's sentences packed into sequences of up to 64 or 128 "
+        "wordpieces, as the engine reads documents for a model trained that way). Reproduce with "
         "`models/recipe/variant.sh NAME OPTIONS`; the records are in `models/variants/`. Training minutes are "
         "wall-clock on this 2-core machine; the notes below say where a run shared it.",
         "",

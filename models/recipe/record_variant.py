@@ -25,7 +25,9 @@ SHOWN_OPTIONS = {
     "entity_hidden": 0, "ema": 0.0, "context": 0, "distill_weight": None, "phrases_per_step": None,
     "lr": 8e-5, "head_lr": 1e-3, "bf16": False, "seed": 13, "threads": 2,
 }
-INPUT_MODES = ("sentences", "context128")
+# How evaluate.py read dev: one sentence a sequence, or a document's sentences
+# packed into sequences of up to N wordpieces (contextN).
+INPUT_MODES = ("sentences", "context64", "context128")
 
 
 def train_flags(args: dict, keep) -> str:
@@ -59,7 +61,7 @@ def record(variant: Path) -> dict:
         if (variant / f"dev.{mode}.json").exists()
     }
     if not dev:
-        raise SystemExit(f"{variant}: no dev.sentences.json or dev.context128.json; run evaluate.py first")
+        raise SystemExit(f"{variant}: no dev.MODE.json for any of {INPUT_MODES}; run evaluate.py first")
     return {
         "name": variant.name,
         "options": options_text(train["args"]),

@@ -13,6 +13,8 @@ mkdir -p "$DIR"
 $PY train.py --out "$DIR" "$@" > "$DIR/train.log" 2>&1
 $PY export_tagger.py --checkpoint "$DIR/checkpoint.pt" --out "$DIR/folder" >> "$DIR/train.log" 2>&1
 $PY evaluate.py "$DIR/folder" --context 0 --json "$DIR/dev.sentences.json" > "$DIR/eval.txt"
-$PY evaluate.py "$DIR/folder" --context 128 --json "$DIR/dev.context128.json" >> "$DIR/eval.txt"
+for N in 64 128; do
+  $PY evaluate.py "$DIR/folder" --context $N --json "$DIR/dev.context$N.json" >> "$DIR/eval.txt"
+done
 cat "$DIR/eval.txt"
 $PY record_variant.py "$DIR"
