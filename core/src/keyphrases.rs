@@ -640,17 +640,17 @@ pub fn shortlist(candidates: Vec<Candidate>, n: usize) -> Vec<Candidate> {
 
 /// Coefficients of [`Features::score`] (written by `models/recipe/keyphrase_ranker.py`).
 mod ranker {
-    pub const BIAS: f32 = -2.5445;
-    pub const DOCUMENT: f32 = 0.8108;
-    pub const SECTION: f32 = 2.4330;
-    pub const FREQUENCY: f32 = 1.1213;
-    pub const FIRST_WORD: f32 = -0.3903;
-    pub const TERMHOOD: f32 = 0.2488;
-    pub const NESTED: f32 = -0.3872;
-    pub const WORD_FREQUENCY: f32 = -0.8973;
-    pub const HEAD_SHARE: f32 = 0.2078;
+    pub const BIAS: f32 = -2.6667;
+    pub const DOCUMENT: f32 = 1.7020;
+    pub const SECTION: f32 = 1.5131;
+    pub const FREQUENCY: f32 = 0.3340;
+    pub const FIRST_WORD: f32 = -0.3091;
+    pub const TERMHOOD: f32 = 0.3556;
+    pub const NESTED: f32 = -0.2248;
+    pub const WORD_FREQUENCY: f32 = -0.3969;
+    pub const HEAD_SHARE: f32 = 0.0905;
     /// One word, two, three, four or more.
-    pub const WORDS: [f32; 4] = [-1.2554, 1.0024, 0.9728, -0.7910];
+    pub const WORDS: [f32; 4] = [-0.7737, 0.6722, 0.6006, -0.7386];
 }
 
 /// The top `options.top_k` candidates, in the order MMR picks them, given

@@ -160,7 +160,11 @@ def main() -> None:
         "## Dev scores (from the ONNX file, onnxruntime, engine decoding)",
         "",
         "Entities: exact-match span F1 on `uner_ewt` dev (IOB2 Viterbi). UPOS, UAS, LAS on `ud_ewt` dev "
-        "(single-root maximum spanning tree; LAS counts the full label, subtypes included).",
+        "(single-root maximum spanning tree; LAS counts the full label, subtypes included). Dev is read as the "
+        "engine reads documents with this model: "
+        + (f"each document's consecutive sentences packed into sequences of up to {stored['context']} wordpieces "
+           "(`tokenizer.pack_wordpieces` in the manifest; the model was trained on such packs), each sentence "
+           "decoded on its own." if stored.get("context") else "one sentence a sequence."),
         "",
         "| graph | size | P | R | F1 | PER | ORG | LOC | UPOS | UAS | LAS |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
@@ -243,7 +247,10 @@ def main() -> None:
         "",
         "English only; trained on web text (EWT: blogs, reviews, email, answers). Entity types are PER, ORG, LOC "
         "only (UNER leaves products, works and events unlabeled). At most 512 wordpieces a sequence: the engine "
-        "cuts longer text into chunks before the model sees it.",
+        "cuts longer text into chunks before the model sees it."
+        + (f" Trained on sentences packed {manifest['tokenizer']['pack_wordpieces']} wordpieces at most; read "
+           "one sentence a sequence (`--pack-sentences=false`) it scores lower (see the variant table)."
+           if manifest["tokenizer"].get("pack_wordpieces") else ""),
         "",
     ]
     card.write_text("\n".join(lines))
