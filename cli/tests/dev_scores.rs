@@ -64,7 +64,7 @@ fn documents(path: PathBuf) -> Vec<GoldDocument> {
 /// per document) with `tasks`.
 fn gold_and_cli(file: &str, tasks: &str) -> (Vec<GoldDocument>, Vec<Value>) {
     let gold = documents(data_dir().join(file));
-    let texts: Vec<String> = gold.iter().map(|d| document_text(d)).collect();
+    let texts: Vec<String> = gold.iter().map(document_text).collect();
     let records = run_cli(tasks, &texts, tasks);
     (gold, records)
 }

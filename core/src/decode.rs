@@ -195,7 +195,7 @@ impl<'a> BioChain<'a> {
         }
         let mut score: Vec<f64> = (0..k).map(|c| self.first(c)).collect();
         let mut back = vec![vec![0usize; k]; n];
-        for i in 1..n {
+        for (i, back_row) in back.iter_mut().enumerate().skip(1) {
             let mut next = vec![f64::NEG_INFINITY; k];
             for cur in 0..k {
                 let (mut best, mut arg) = (f64::NEG_INFINITY, 0);
@@ -205,7 +205,7 @@ impl<'a> BioChain<'a> {
                     }
                 }
                 next[cur] = best + self.score(i, cur);
-                back[i][cur] = arg;
+                back_row[cur] = arg;
             }
             score = next;
         }

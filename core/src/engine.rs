@@ -419,11 +419,8 @@ impl Engine {
             pieces.push(self.model.wordpiecer.encode(text, &words[r.clone()])?);
         }
         let counts: Vec<usize> = pieces.iter().flat_map(|p| p.of_word.iter().map(|r| r.len())).collect();
-        let limits = ChunkLimits {
-            wordpieces: plan.budget,
-            overlap: options.chunk_overlap,
-            pack_wordpieces: plan.pack,
-        };
+        let limits =
+            ChunkLimits { wordpieces: plan.budget, overlap: options.chunk_overlap, pack_wordpieces: plan.pack };
         let chunks = split::chunks(&sentence_words, &counts, limits);
         let mut sentence_of_word = vec![0; words.len()];
         for (s, r) in sentence_words.iter().enumerate() {
