@@ -412,6 +412,15 @@ mod tests {
         assert!((spans[0].score - score).abs() < 1e-5, "score {}", spans[0].score);
     }
 
+    /// A reproducible stream of scores in [-3, 3) (a linear congruential
+    /// generator: the tests need variety, not quality).
+    fn scores_in_minus_3_to_3(mut seed: u64) -> impl FnMut() -> f32 {
+        move || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((seed >> 33) as f32 / (1u64 << 31) as f32) * 6.0 - 3.0
+        }
+    }
+
     fn rows(probs: &[&[f32]]) -> Vec<Vec<f32>> {
         probs.iter().map(|r| r.iter().map(|p| p.ln()).collect()).collect()
     }
@@ -471,11 +480,7 @@ mod tests {
 
     #[test]
     fn span_probabilities_match_enumeration() {
-        let mut seed = 11u64;
-        let mut next = || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((seed >> 33) as f32 / (1u64 << 31) as f32) * 6.0 - 3.0
-        };
+        let mut next = scores_in_minus_3_to_3(11);
         let schemes = [labels(&["O", "B-PER", "I-PER", "B-ORG", "I-ORG"]), labels(&["O", "PER", "LOC"])];
         for l in &schemes {
             for n in 1..=5 {
@@ -544,11 +549,7 @@ mod tests {
 
     #[test]
     fn mst_matches_brute_force() {
-        let mut seed = 7u64;
-        let mut next = || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((seed >> 33) as f32 / (1u64 << 31) as f32) * 6.0 - 3.0
-        };
+        let mut next = scores_in_minus_3_to_3(7);
         for n in 1..=5 {
             for _ in 0..40 {
                 let mut arcs: Vec<Vec<f32>> = (0..n).map(|_| (0..=n).map(|_| next()).collect()).collect();

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from common import bio_spans
+
 
 def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     x = x - x.max(axis=axis, keepdims=True)
@@ -110,18 +112,8 @@ def entity_spans(logits: np.ndarray, labels: list[str]) -> list[tuple[int, int, 
     if n == 0:
         return []
     probability = span_probabilities(logits, labels)
-    tags = bio_viterbi(logits, labels)
-    out, i = [], 0
-    while i < n:
-        if tags[i] == "O":
-            i += 1
-            continue
-        kind, end = tags[i][2:], i + 1
-        while end < n and tags[end] == "I-" + kind:
-            end += 1
-        out.append((i, end, kind, probability(i, end, kind)))
-        i = end
-    return out
+    spans = sorted(bio_spans(bio_viterbi(logits, labels)))
+    return [(start, end, kind, probability(start, end, kind)) for start, end, kind in spans]
 
 
 def _find_cycle(heads: np.ndarray) -> list[int] | None:

@@ -68,11 +68,14 @@ def prf(tp, fp, fn):
     return {"precision": 100 * p, "recall": 100 * r, "f1": 100 * f}
 
 
-def evaluate_tagger(folder: Path, model_file: str, context: int = 0) -> dict:
+def evaluate_tagger(folder: Path, model_file: str, context: int | None = None) -> dict:
     """Dev scores; with `context`, consecutive sentences of a document share a
     sequence of up to `context` wordpieces (as the engine packs documents) and
-    are decoded sentence by sentence."""
+    are decoded sentence by sentence. `None`: as the manifest says the model
+    was trained (`tokenizer.pack_wordpieces`), 0 when it says nothing."""
     manifest = json.loads((folder / "edgemine.json").read_text())
+    if context is None:
+        context = manifest["tokenizer"].get("pack_wordpieces", 0)
     heads = manifest["heads"]
     tok = load_tokenizer(folder / "tokenizer.json")
     sess = session(folder / model_file)
@@ -184,14 +187,11 @@ def main() -> None:
     )
     ap.add_argument("--json", type=Path, help="also write the scores here")
     args = ap.parse_args()
-    if args.context is None:
-        manifest = json.loads((args.folder / "edgemine.json").read_text())
-        args.context = manifest["tokenizer"].get("pack_wordpieces", 0)
     scores = evaluate_tagger(args.folder, args.model_file, args.context)
     if args.teacher:
         scores["embedding_fidelity"] = embedding_fidelity(args.folder, args.model_file, args.teacher)
     e = scores["entities"]
-    mode = f"documents packed into {args.context} wordpieces" if args.context else "one sentence a sequence"
+    mode = f"documents packed into {scores['context']} wordpieces" if scores["context"] else "one sentence a sequence"
     print(f"{args.folder / args.model_file}  ({scores['bytes'] / 1e6:.1f} MB), {mode}")
     print(
         f"entities  micro P {e['micro']['precision']:.2f} R {e['micro']['recall']:.2f} F1 {e['micro']['f1']:.2f}   "
