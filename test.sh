@@ -19,20 +19,22 @@ if [ -z "${EDGEMINE_KAFKA_BROKERS:-}" ]; then
     trap 'containers/kafka/broker.sh stop' EXIT
     export EDGEMINE_KAFKA_BROKERS=127.0.0.1:${EDGEMINE_KAFKA_PORT:-19092}
 fi
+# The CLI that cargo test builds, wherever cargo puts its builds.
+export EDGEMINE_BIN=${EDGEMINE_BIN:-${CARGO_TARGET_DIR:-target}/debug/edgemine}
 step "Rust: cargo test --workspace, the Kafka worker against a real broker among them"
 cargo test --workspace --locked -- --include-ignored
 step "Python: models/tests"
 "$PYTHON" -m pytest -q models/tests
 step "End to end: tests (CaRB dev, key phrases; with the CLI cargo test built)"
-EDGEMINE_BIN=${EDGEMINE_BIN:-target/debug/edgemine} "$PYTHON" -m pytest -q -s tests/carb_dev.py tests/keyphrase_dev.py
+"$PYTHON" -m pytest -q -s tests/carb_dev.py tests/keyphrase_dev.py
 step "Python package: pip install ./python (as README says), then python/tests"
 "$PYTHON" -m pip install -q ./python
-EDGEMINE_BIN=${EDGEMINE_BIN:-target/debug/edgemine} "$PYTHON" -m pytest -q python/tests
+"$PYTHON" -m pytest -q python/tests
 step "C ABI: make -C ffi install, examples/c/extract.c, C tests under ASan/LSan/UBSan"
 ffi/tests/c/run.sh
 step "Node package: npm install ./node (as README says), then node/test"
 npm install ./node
-EDGEMINE_BIN=${EDGEMINE_BIN:-target/debug/edgemine} node --test node/test/*.test.js
+node --test node/test/*.test.js
 step "Node package: index.d.ts type-checks node/test/types.ts (TypeScript from npm, kept out of the package)"
 npm install --no-save --no-package-lock --no-audit --no-fund --prefix target/typescript typescript@5.9.3
 target/typescript/node_modules/.bin/tsc -p node/test
