@@ -6,14 +6,15 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use tract_onnx::prelude::tract_ndarray::{ArrayView1, ArrayView3, Ix2, Ix3, Ix4, ShapeError, s};
+use tract_onnx::prelude::Tensor;
+use tract_onnx::prelude::tract_ndarray::{ArrayView1, ArrayView2, ArrayView3, Axis, Ix2, Ix3, Ix4, ShapeError, s};
 
-use crate::batch::{self, Sequence};
+use crate::batch::{self, Layout, Sequence};
 use crate::decode;
 use crate::error::{Error, Result};
 use crate::extraction::{Entity, Extraction, KeyPhrase, Span, Triple, TripleArgument, Word};
 use crate::keyphrases::{self, Candidate, DocumentVectors, ParsedDocument};
-use crate::model::{BatchInput, Model};
+use crate::model::Model;
 use crate::offsets::OffsetMap;
 use crate::options::{Aggregation, Options, Task};
 use crate::split::{self, Chunk, ChunkLimits};
@@ -218,8 +219,13 @@ impl Engine {
                 .filter_map(|(d, p)| p.as_ref().ok().map(|p| (d, p)))
                 .flat_map(|(d, p)| p.sequences(d, &self.model, plan.budget))
                 .collect();
-            let batches =
-                batch::plan(&sequences, options.batch_wordpieces, self.threads, self.model.spec.max_wordpieces);
+            let batches = batch::plan(
+                &sequences,
+                options.batch_wordpieces,
+                self.threads,
+                self.model.spec.max_wordpieces,
+                plan.layout,
+            );
             let results: Vec<Result<Vec<(usize, usize, ChunkResult)>>> =
                 batches.par_iter().map(|b| self.run_batch(b, &sequences, &prepared, options, &plan)).collect();
             let mut per_doc: Vec<Vec<(usize, ChunkResult)>> = texts.iter().map(|_| Vec::new()).collect();
@@ -227,7 +233,7 @@ impl Engine {
             for (batch, result) in batches.iter().zip(results) {
                 match result {
                     Ok(chunks) => chunks.into_iter().for_each(|(d, c, r)| per_doc[d].push((c, r))),
-                    Err(e) => batch.rows.iter().for_each(|&s| failed[sequences[s].doc] = Some(e.clone())),
+                    Err(e) => batch.sequences().for_each(|s| failed[sequences[s].doc] = Some(e.clone())),
                 }
             }
             let assembled: Vec<Result<(Extraction, Option<PhraseWork>)>> = prepared
@@ -266,14 +272,10 @@ impl Engine {
                 }));
             }
         }
-        let batches = batch::plan(&sequences, options.batch_wordpieces, self.threads, self.model.spec.max_wordpieces);
-        let results: Vec<Result<Vec<Vec<f32>>>> = batches
-            .par_iter()
-            .map(|b| {
-                let rows: Vec<&Sequence> = b.rows.iter().map(|&s| &sequences[s]).collect();
-                self.embeddings(batch::input(&rows, b.length, b.words), plan)
-            })
-            .collect();
+        let max_len = self.model.spec.max_wordpieces;
+        let batches = batch::plan(&sequences, options.batch_wordpieces, self.threads, max_len, plan.layout);
+        let results: Vec<Result<Vec<Vec<f32>>>> =
+            batches.par_iter().map(|b| self.embeddings(b, &sequences, plan)).collect();
         let mut embeddings: Vec<Vec<Vec<f32>>> = assembled
             .iter()
             .map(|d| vec![Vec::new(); d.as_ref().ok().and_then(|(_, w)| w.as_ref()).map_or(0, |w| w.sequences.len())])
@@ -281,10 +283,11 @@ impl Engine {
         let mut failed: Vec<Option<Error>> = assembled.iter().map(|_| None).collect();
         for (b, result) in batches.iter().zip(results) {
             match result {
-                Ok(rows) => {
-                    b.rows.iter().zip(rows).for_each(|(&s, e)| embeddings[sequences[s].doc][sequences[s].chunk] = e)
-                }
-                Err(e) => b.rows.iter().for_each(|&s| failed[sequences[s].doc] = Some(e.clone())),
+                Ok(vectors) => b.placements.iter().zip(vectors).for_each(|(p, e)| {
+                    let s = &sequences[p.sequence];
+                    embeddings[s.doc][s.chunk] = e;
+                }),
+                Err(e) => b.sequences().for_each(|s| failed[sequences[s].doc] = Some(e.clone())),
             }
         }
         assembled
@@ -314,21 +317,17 @@ impl Engine {
             .collect()
     }
 
-    /// The unit embedding of each row of one batch. The batch asks for the
-    /// same outputs as the sentence pass: plans are cached by shape and
-    /// outputs, so the candidates reuse the sentence pass's plans (asking
-    /// for the embedding alone built plans of their own, and made 20
-    /// documents of 1,500 words take 30 s instead of 19.5 s).
-    fn embeddings(&self, input: BatchInput, plan: &RunPlan) -> Result<Vec<Vec<f32>>> {
-        let rows = input.rows;
-        let slot = plan.slots.embedding.ok_or_else(|| Error::Inference("no embedding output".into()))?;
-        let outputs = self.model.network.run(input, &plan.wanted)?;
-        let view = outputs[slot]
-            .to_plain_array_view::<f32>()
-            .map_err(|e| Error::Inference(format!("{e:#}")))?
-            .into_dimensionality::<Ix2>()
-            .map_err(|e| Error::Inference(format!("the embedding output has an unexpected rank: {e}")))?;
-        Ok((0..rows).map(|r| view.row(r).to_vec()).collect())
+    /// The unit embedding of each sequence of one batch, in placement
+    /// order. The batch asks for the same outputs as the sentence pass:
+    /// plans are cached by shape and outputs, so the candidates reuse the
+    /// sentence pass's plans (asking for the embedding alone built plans of
+    /// their own, and made 20 documents of 1,500 words take 30 s instead of
+    /// 19.5 s).
+    fn embeddings(&self, b: &batch::Batch, sequences: &[Sequence], plan: &RunPlan) -> Result<Vec<Vec<f32>>> {
+        let outputs = self.model.network.run(batch::input(b, sequences, plan.layout), &plan.wanted)?;
+        let view =
+            EmbeddingView::of(&outputs, plan.slots)?.ok_or_else(|| Error::Inference("no embedding output".into()))?;
+        Ok(b.placements.iter().map(|p| view.sequence(p, sequences[p.sequence].ids.len())).collect())
     }
 
     /// Tasks, outputs and chunk budget for `options`, checked against the model.
@@ -380,7 +379,9 @@ impl Engine {
             upos: slot(outs.upos, tree),
             arcs: slot(outs.arcs, tree),
             deprels: slot(outs.deprels, tree && outs.arcs.is_some()),
-            embedding: slot(outs.embedding, keyphrases),
+            // Per wordpiece where the graph gives it, so that rows can hold several sequences.
+            embedding: slot(outs.embedding_tokens.filter(|_| self.model.packs).or(outs.embedding), keyphrases),
+            embedding_per_token: self.model.packs && outs.embedding_tokens.is_some(),
         };
         // Packs as the model was trained: the manifest's size, special tokens off.
         let trained_pack = self.model.spec.pack_wordpieces.map(|w| w.saturating_sub(specials).max(1));
@@ -390,7 +391,12 @@ impl Engine {
             Some(false) => None,
         };
         let pack = pack.map(|p| p.min(budget));
-        Ok(RunPlan { entities, parse, triples, keyphrases, wanted, slots, budget, pack })
+        // Rows hold several chunks, unless an embedding pooled over whole rows is wanted.
+        let layout = match self.model.packs {
+            true => Layout::Segments { pack: slots.embedding.is_none() || slots.embedding_per_token },
+            false => Layout::Plain,
+        };
+        Ok(RunPlan { entities, parse, triples, keyphrases, wanted, slots, budget, pack, layout })
     }
 
     /// Split and tokenize one document.
@@ -438,8 +444,7 @@ impl Engine {
         options: &Options,
         plan: &RunPlan,
     ) -> Result<Vec<(usize, usize, ChunkResult)>> {
-        let rows: Vec<&Sequence> = b.rows.iter().map(|&s| &sequences[s]).collect();
-        let input = batch::input(&rows, b.length, b.words);
+        let input = batch::input(b, sequences, plan.layout);
         let outputs = self.model.network.run(input, &plan.wanted)?;
         let view = |slot: Option<usize>| {
             slot.map(|i| outputs[i].to_plain_array_view::<f32>().map_err(|e| Error::Inference(format!("{e:#}"))))
@@ -451,27 +456,37 @@ impl Engine {
         let upos = view(plan.slots.upos)?.map(|v| v.into_dimensionality::<Ix3>()).transpose().map_err(fixed)?;
         let arcs = view(plan.slots.arcs)?.map(|v| v.into_dimensionality::<Ix3>()).transpose().map_err(fixed)?;
         let deprels = view(plan.slots.deprels)?.map(|v| v.into_dimensionality::<Ix4>()).transpose().map_err(fixed)?;
-        let embedding =
-            view(plan.slots.embedding)?.map(|v| v.into_dimensionality::<Ix2>()).transpose().map_err(fixed)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (r, seq) in rows.iter().enumerate() {
+        let embedding = EmbeddingView::of(&outputs, plan.slots)?;
+        let mut out = Vec::with_capacity(b.placements.len());
+        for place in &b.placements {
+            let (seq, r) = (&sequences[place.sequence], place.row);
             let Ok(doc) = &prepared[seq.doc] else { continue };
             let chunk = &doc.chunks[seq.chunk];
-            let local = |w: usize| w - chunk.words.start;
-            let mut result =
-                ChunkResult { embedding: embedding.as_ref().map(|e| e.row(r).to_vec()), ..ChunkResult::default() };
+            // Word `w` of the document: its slot on the row's word axis, and
+            // (plus one) its column as a head.
+            let slot = |w: usize| place.first_word + w - chunk.words.start;
+            let mut result = ChunkResult {
+                embedding: embedding.as_ref().map(|e| e.sequence(place, seq.ids.len())),
+                ..ChunkResult::default()
+            };
             for w in chunk.owned.clone() {
                 if let Some(ent) = &ent {
                     let mut row = if self.model.word_level {
-                        ent.slice(s![r, local(w), ..]).to_vec()
+                        ent.slice(s![r, slot(w), ..]).to_vec()
                     } else {
-                        pooled_row(ent, r, &seq.word_pieces[local(w)], options.aggregation)
+                        let pieces = &seq.word_pieces[w - chunk.words.start];
+                        pooled_row(
+                            ent,
+                            r,
+                            &(pieces.start + place.offset..pieces.end + place.offset),
+                            options.aggregation,
+                        )
                     };
                     decode::log_softmax(&mut row);
                     result.entity_rows.push(row);
                 }
                 if let Some(upos) = &upos {
-                    result.upos.push(argmax_row(upos.slice(s![r, local(w), ..])));
+                    result.upos.push(argmax_row(upos.slice(s![r, slot(w), ..])));
                 }
             }
             if let Some(arcs) = &arcs {
@@ -481,22 +496,23 @@ impl Engine {
                     let s = doc.sentence_of_word[w];
                     let seg = w..chunk.owned.end.min(doc.sentence_words[s].end);
                     let first_of_sentence = seg.start == doc.sentence_words[s].start;
-                    let (l0, n) = (local(seg.start), seg.len());
+                    // Candidate heads: ROOT, then the segment's words (columns slot + 1).
+                    let (first, n) = (slot(seg.start), seg.len());
+                    let column = |h: usize| if h == 0 { place.root_column } else { first + h };
                     let scores: Vec<Vec<f32>> = (0..n)
                         .map(|d| {
                             let mut row = Vec::with_capacity(n + 1);
-                            row.push(arcs[[r, l0 + d, 0]]);
-                            row.extend(arcs.slice(s![r, l0 + d, l0 + 1..l0 + n + 1]).iter());
+                            row.push(arcs[[r, first + d, place.root_column]]);
+                            row.extend(arcs.slice(s![r, first + d, first + 1..first + n + 1]).iter());
                             decode::log_softmax(&mut row);
                             row
                         })
                         .collect();
                     for (d, h) in decode::mst_heads(&scores).into_iter().enumerate() {
-                        let column = if h == 0 { 0 } else { l0 + h };
                         let (label, label_prob) = match &deprels {
                             Some(dl) => {
                                 let (best, p) =
-                                    decode::most_probable(dl.slice(s![r, l0 + d, column, ..]).iter().copied());
+                                    decode::most_probable(dl.slice(s![r, first + d, column(h), ..]).iter().copied());
                                 (Some(best), p)
                             }
                             None => (None, 1.0),
@@ -701,6 +717,8 @@ struct Slots {
     arcs: Option<usize>,
     deprels: Option<usize>,
     embedding: Option<usize>,
+    /// The embedding output gives each wordpiece's vector, not each row's.
+    embedding_per_token: bool,
 }
 
 /// What one call computes.
@@ -720,6 +738,8 @@ struct RunPlan {
     /// Wordpieces per pack of sentences (special tokens not counted); `None`:
     /// one sentence a chunk.
     pack: Option<usize>,
+    /// How chunks sit in the model's rows.
+    layout: Layout,
 }
 
 /// A document split and tokenized.
@@ -824,6 +844,42 @@ struct ChunkResult {
     confidence: Vec<f32>,
     /// The chunk's pooled embedding.
     embedding: Option<Vec<f32>>,
+}
+
+/// The embedding output of a batch: one vector a row, or one a wordpiece.
+enum EmbeddingView<'a> {
+    Pooled(ArrayView2<'a, f32>),
+    PerToken(ArrayView3<'a, f32>),
+}
+
+impl<'a> EmbeddingView<'a> {
+    /// The view of the embedding slot of `outputs`, if one was wanted.
+    fn of(outputs: &'a [Tensor], slots: Slots) -> Result<Option<Self>> {
+        let Some(slot) = slots.embedding else { return Ok(None) };
+        let view = outputs[slot].to_plain_array_view::<f32>().map_err(|e| Error::Inference(format!("{e:#}")))?;
+        let rank = |e: ShapeError| Error::Inference(format!("the embedding output has an unexpected rank: {e}"));
+        Ok(Some(match slots.embedding_per_token {
+            true => Self::PerToken(view.into_dimensionality::<Ix3>().map_err(rank)?),
+            false => Self::Pooled(view.into_dimensionality::<Ix2>().map_err(rank)?),
+        }))
+    }
+
+    /// The unit embedding of the sequence of `len` wordpieces at `place`:
+    /// its row's, or the mean of its wordpieces' vectors L2-normalized, as
+    /// the graph pools its own output (the sum has the mean's direction).
+    fn sequence(&self, place: &batch::Placement, len: usize) -> Vec<f32> {
+        match self {
+            Self::Pooled(rows) => rows.row(place.row).to_vec(),
+            Self::PerToken(tokens) => {
+                let end = (place.offset + len).min(tokens.shape()[1]);
+                let pieces = tokens.slice(s![place.row, place.offset..end, ..]);
+                let mut sum = pieces.sum_axis(Axis(0)).to_vec();
+                let norm = sum.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+                sum.iter_mut().for_each(|x| *x /= norm);
+                sum
+            }
+        }
+    }
 }
 
 /// [`decode::argmax`] of one output row, without a copy when the row is
@@ -995,6 +1051,21 @@ mod tests {
     fn engine_is_send_and_sync() {
         fn shared<T: Send + Sync>() {}
         shared::<Engine>();
+    }
+
+    #[test]
+    fn per_token_embeddings_are_pooled_per_sequence() {
+        // One row, two sequences: wordpieces 0..2 and 2..5, then padding.
+        let tokens = tract_onnx::prelude::tract_ndarray::Array3::from_shape_fn((1, 6, 2), |(_, t, k)| match (t, k) {
+            (0 | 1, 0) => 1.0,
+            (2..=4, 1) => 2.0,
+            (5, _) => 100.0,
+            _ => 0.0,
+        });
+        let view = EmbeddingView::PerToken(tokens.view());
+        let place = |offset: usize| batch::Placement { sequence: 0, row: 0, offset, first_word: 1, root_column: 1 };
+        assert_eq!(view.sequence(&place(0), 2), vec![1.0, 0.0]);
+        assert_eq!(view.sequence(&place(2), 3), vec![0.0, 1.0], "its own wordpieces only, padding left out");
     }
 
     #[test]

@@ -29,6 +29,7 @@ from common import (
     wordpiece_counts,
 )
 from decode import bio_viterbi, mst_heads
+from packing import one_sequence_a_row
 
 BATCH = 32
 
@@ -55,6 +56,7 @@ def run_tagger(sess, encs):
             "case_ids": pad([encs[i].case_ids for i in idx]),
             "word_index": pad([encs[i].word_index for i in idx]),
         }
+        feeds.update(one_sequence_a_row([i.name for i in sess.get_inputs()], feeds["attention_mask"]))
         names = [o.name for o in sess.get_outputs()]
         outs = dict(zip(names, sess.run(names, feeds)))
         for j, i in enumerate(idx):

@@ -22,6 +22,7 @@ import torch
 from common import CASE_CLASSES
 from encoder import EncoderConfig, HeadConfig, Tagger
 from export_reference import export_onnx, write_tokenizer
+from packing import MANIFEST_INPUTS, MANIFEST_TOKEN_OUTPUT, make_packable
 from storage import store_int8
 
 VERSION = "0.1.0"
@@ -96,6 +97,7 @@ def manifest(ck: dict, files: list[Path]) -> dict:
                 "shape": ["batch", "words"],
                 "note": "position in the sequence of each word's first wordpiece; pad with 0",
             },
+            **MANIFEST_INPUTS,
         },
         "heads": {
             "entities": {
@@ -129,6 +131,7 @@ def manifest(ck: dict, files: list[Path]) -> dict:
                 "pooling": "mean over attended wordpieces, linear projection, L2-normalized",
                 "teacher": "sentence-transformers/all-MiniLM-L6-v2",
                 "similarity": "cosine (dot product: vectors are unit length)",
+                **MANIFEST_TOKEN_OUTPUT,
             },
         },
         "storage": {
@@ -177,6 +180,8 @@ def main() -> None:
         fp32,
     )
     stored, names = store_int8(onnx.load(str(fp32)))
+    # Several sequences a row (packing.py): the engine packs short documents.
+    stored = make_packable(stored)
     onnx.checker.check_model(stored)
     onnx.save(stored, str(args.out / "model.onnx"))
     write_tokenizer(args.out / "tokenizer.json")

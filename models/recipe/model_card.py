@@ -155,7 +155,14 @@ def main() -> None:
         "",
         "Inputs: `input_ids`, `attention_mask`, `case_ids` (capitalization class of each wordpiece's word: "
         + ", ".join(manifest["inputs"]["case_ids"]["classes"])
-        + "), `word_index` (first wordpiece of each word). `edgemine.json` states every convention.",
+        + "), `word_index` (first wordpiece of each word)"
+        + (
+            ", `segment_ids` and `position_ids` (several sequences in one row, each read as if alone; "
+            "`token_embeddings` gives each wordpiece's embedding for pooling them apart: see `recipe/packing.py`)"
+            if "segment_ids" in manifest["inputs"]
+            else ""
+        )
+        + ". `edgemine.json` states every convention.",
         "",
         "## Dev scores (from the ONNX file, onnxruntime, engine decoding)",
         "",

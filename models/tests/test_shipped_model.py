@@ -14,6 +14,8 @@ import pytest
 
 from common import CASE_CLASSES, ENTITY_LABELS, UPOS_LABELS, encode_words, load_tokenizer
 from decode import bio_viterbi, is_tree, mst_heads, span_probabilities
+from packing import one_sequence_a_row
+from storage import plain_fp32
 
 FOLDER = Path(__file__).resolve().parents[1] / "minilm-tagger"
 MAX_FOLDER_BYTES = 30 * 1000 * 1000
@@ -42,8 +44,49 @@ def run(session, tokenizer, words):
         "case_ids": np.array([enc.case_ids], dtype=np.int64),
         "word_index": np.array([enc.word_index], dtype=np.int64),
     }
+    feeds.update(one_sequence_a_row([i.name for i in session.get_inputs()], feeds["attention_mask"]))
     names = [o.name for o in session.get_outputs()]
     return dict(zip(names, (x[0] for x in session.run(names, feeds))))
+
+
+def test_packed_sequences_read_as_if_alone(session, tokenizer):
+    """Two sentences in one row (packing.py): each one's entities, UPOS, arcs
+    and labels equal those of the sentence run alone, with its [CLS] listed as
+    a word and read as its ROOT column."""
+    sentences = [["Anna", "Keller", "works", "for", "Siemens", "."], ["It", "rains", "in", "Oslo", "today", "."]]
+    alone = [run(session, tokenizer, words) for words in sentences]
+    encs = [encode_words(tokenizer, words, 512) for words in sentences]
+    ids, case, segment, position, word_index, first_slot = [], [], [], [], [], []
+    for k, enc in enumerate(encs):
+        offset, n = len(ids), len(enc.input_ids)
+        ids += enc.input_ids
+        case += enc.case_ids
+        segment += [k + 1] * n
+        position += list(range(n))
+        word_index.append(offset)  # the [CLS] pseudo-word: this sentence's ROOT
+        first_slot.append(len(word_index))
+        word_index += [offset + p for p in enc.word_index]
+    padded = len(ids) + 5
+    row = lambda values: np.array([values + [0] * (padded - len(values))], dtype=np.int64)  # noqa: E731
+    feeds = {
+        "input_ids": row(ids),
+        "attention_mask": row([1] * len(ids)),
+        "case_ids": row(case),
+        "word_index": np.array([word_index], dtype=np.int64),
+        "segment_ids": row(segment),
+        "position_ids": row(position),
+    }
+    names = [o.name for o in session.get_outputs()]
+    packed = dict(zip(names, (x[0] for x in session.run(names, feeds))))
+    for words, out, first in zip(sentences, alone, first_slot):
+        n = len(words)
+        words_of = slice(first, first + n)
+        for head in ("entity_logits", "upos_logits"):
+            np.testing.assert_allclose(packed[head][words_of], out[head], atol=1e-4)
+        for head in ("arc_scores", "deprel_logits"):
+            # Columns: ROOT (the pseudo-word's column, first), then the sentence's words.
+            columns = [first] + list(range(first + 1, first + 1 + n))
+            np.testing.assert_allclose(packed[head][words_of][:, columns], out[head], atol=1e-4)
 
 
 def test_folder_is_complete_and_small(manifest):
@@ -76,7 +119,9 @@ def test_graph_matches_the_manifest(manifest, session):
     inputs = {i.name: i for i in session.get_inputs()}
     assert set(inputs) == set(manifest["inputs"])
     assert all(i.type == "tensor(int64)" for i in inputs.values())
-    assert {o.name for o in session.get_outputs()} == {h["output"] for h in manifest["heads"].values()}
+    named = {h["output"] for h in manifest["heads"].values()}
+    named |= {h["token_output"] for h in manifest["heads"].values() if "token_output" in h}
+    assert {o.name for o in session.get_outputs()} == named
 
 
 def test_weights_are_stored_as_int8(manifest):
@@ -135,3 +180,25 @@ def test_embedding_ranks_related_phrases_closer(session, tokenizer):
 
     pump, impeller, poetry = embed("cooling water pump"), embed("centrifugal pump impeller"), embed("romantic poetry")
     assert float(pump @ impeller) > float(pump @ poetry) + 0.1
+
+
+def test_token_embeddings_pool_to_the_sentence_embedding(session, tokenizer):
+    out = run(session, tokenizer, ["Edge", "boxes", "mine", "text", "offline", "."])
+    pooled = out["token_embeddings"].mean(axis=0)
+    np.testing.assert_allclose(pooled / np.linalg.norm(pooled), out["sentence_embedding"], atol=1e-5)
+
+
+def test_plain_fp32_graph_computes_what_the_stored_one_does(tokenizer):
+    """benches/side_by_side.py's peer runs `plain_fp32` of the shipped graph:
+    the same function, with every weight fp32 again."""
+    plain = plain_fp32(onnx.load(str(FOLDER / "model.onnx")))
+    assert not any(n.op_type == "DequantizeLinear" for n in plain.graph.node)
+    assert all(i.data_type != onnx.TensorProto.INT8 for i in plain.graph.initializer)
+    # onnxruntime's own optimizations would turn the stored graph's int8 into int8 compute: off, to compare.
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    stored = ort.InferenceSession(str(FOLDER / "model.onnx"), options, providers=["CPUExecutionProvider"])
+    fp32 = ort.InferenceSession(plain.SerializeToString(), providers=["CPUExecutionProvider"])
+    words = ["Anna", "Keller", "flew", "to", "Oslo", "."]
+    for a, b in zip(run(stored, tokenizer, words).values(), run(fp32, tokenizer, words).values()):
+        np.testing.assert_allclose(a, b, atol=1e-4)

@@ -26,6 +26,8 @@ pub(crate) struct HeadOutputs {
     pub arcs: Option<usize>,
     pub deprels: Option<usize>,
     pub embedding: Option<usize>,
+    /// The embedding of each wordpiece, pooled by the engine.
+    pub embedding_tokens: Option<usize>,
 }
 
 /// A loaded model: graph, tokenizer, heads.
@@ -37,6 +39,11 @@ pub(crate) struct Model {
     pub entity_labels: Vec<SpanLabel>,
     /// Whether the heads read words (a `word_index` input) or wordpieces.
     pub word_level: bool,
+    /// Whether rows may hold several sequences (`segment_ids` and
+    /// `position_ids` inputs, word-level heads): see [`crate::batch`].
+    /// Embeddings are then pooled from `embedding_tokens` when the graph
+    /// gives it; without it, runs that want an embedding take one sequence a row.
+    pub packs: bool,
 }
 
 impl Model {
@@ -55,6 +62,7 @@ impl Model {
             arcs: find(spec.arcs.as_deref())?,
             deprels: find(spec.deprels.as_ref().map(|h| h.output.as_str()))?,
             embedding: find(spec.embedding.as_deref())?,
+            embedding_tokens: find(spec.embedding_tokens.as_deref())?,
         };
         let entity_labels = spec.entities.iter().flat_map(|h| h.labels.iter().map(|l| SpanLabel::parse(l))).collect();
         let word_level = network.takes(InputKind::WordIndex);
@@ -64,7 +72,8 @@ impl Model {
                 detail: "part-of-speech and dependency heads need a word_index input".into(),
             });
         }
-        Ok(Self { spec, network, wordpiecer, outputs, entity_labels, word_level })
+        let packs = word_level && network.takes(InputKind::SegmentIds) && network.takes(InputKind::PositionIds);
+        Ok(Self { spec, network, wordpiecer, outputs, entity_labels, word_level, packs })
     }
 
     /// Tasks this model can do, in schema order.

@@ -32,6 +32,10 @@ pub(crate) enum InputKind {
     TokenTypeIds,
     CaseIds,
     WordIndex,
+    /// Which sequence of a packed row each wordpiece belongs to.
+    SegmentIds,
+    /// Each wordpiece's position within its own sequence.
+    PositionIds,
 }
 
 impl InputKind {
@@ -42,6 +46,8 @@ impl InputKind {
             "token_type_ids" => Self::TokenTypeIds,
             "case_ids" => Self::CaseIds,
             "word_index" => Self::WordIndex,
+            "segment_ids" => Self::SegmentIds,
+            "position_ids" => Self::PositionIds,
             _ => return None,
         })
     }
@@ -56,6 +62,8 @@ pub(crate) struct BatchInput {
     pub input_ids: Vec<i64>,
     pub attention_mask: Vec<i64>,
     pub case_ids: Vec<i64>,
+    pub segment_ids: Vec<i64>,
+    pub position_ids: Vec<i64>,
     pub word_index: Vec<i64>,
 }
 
@@ -129,7 +137,7 @@ impl Network {
                 path: path.to_path_buf(),
                 detail: format!(
                     "unknown graph input `{name}`; the engine feeds input_ids, attention_mask, token_type_ids, \
-                     case_ids and word_index"
+                     case_ids, word_index, segment_ids and position_ids"
                 ),
             })?);
         }
@@ -204,6 +212,8 @@ impl Network {
                 InputKind::TokenTypeIds => tensor(vec![0; rows * sequence], sequence)?,
                 InputKind::CaseIds => tensor(std::mem::take(&mut input.case_ids), sequence)?,
                 InputKind::WordIndex => tensor(std::mem::take(&mut input.word_index), words)?,
+                InputKind::SegmentIds => tensor(std::mem::take(&mut input.segment_ids), sequence)?,
+                InputKind::PositionIds => tensor(std::mem::take(&mut input.position_ids), sequence)?,
             });
         }
         let outputs = plan.run(feeds).map_err(|e| Error::Inference(format!("{e:#}")))?;

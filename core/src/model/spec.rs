@@ -45,6 +45,10 @@ pub struct ModelSpec {
     pub deprels: Option<LabelHead>,
     /// Pooled embedding output, if any.
     pub embedding: Option<String>,
+    /// The same embedding for each wordpiece, before pooling (the mean over a
+    /// sequence's wordpieces, L2-normalized, is its pooled embedding), if any:
+    /// what lets rows that hold several sequences give each its embedding.
+    pub embedding_tokens: Option<String>,
     /// sha256 and size of each file, when the manifest lists them.
     pub checksums: BTreeMap<String, FileChecksum>,
 }
@@ -83,7 +87,14 @@ struct ManifestHeads {
     upos: Option<ManifestLabelHead>,
     arcs: Option<ManifestOutput>,
     deprels: Option<ManifestLabelHead>,
-    embedding: Option<ManifestOutput>,
+    embedding: Option<ManifestEmbedding>,
+}
+
+#[derive(Deserialize)]
+struct ManifestEmbedding {
+    output: String,
+    #[serde(default)]
+    token_output: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -159,6 +170,7 @@ impl ModelSpec {
             upos: label_head(m.heads.upos),
             arcs: m.heads.arcs.map(|a| a.output),
             deprels: label_head(m.heads.deprels),
+            embedding_tokens: m.heads.embedding.as_ref().and_then(|e| e.token_output.clone()),
             embedding: m.heads.embedding.map(|e| e.output),
             checksums: m.files,
         })
@@ -195,6 +207,7 @@ impl ModelSpec {
             arcs: None,
             deprels: None,
             embedding: None,
+            embedding_tokens: None,
             checksums: BTreeMap::new(),
         })
     }
