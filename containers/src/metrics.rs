@@ -46,8 +46,10 @@ pub struct Metrics {
     pub errors: Family<CodeLabel, Counter>,
     /// Requests admitted and waiting for the engine.
     pub queue_depth: Gauge,
-    /// Requests (HTTP) or batches (worker) in the engine now.
+    /// Engine batches (HTTP: gathered requests; worker: batches) in the engine now.
     pub in_flight: Gauge,
+    /// Requests gathered into each HTTP engine batch.
+    pub gathered_requests: Histogram,
     /// Seconds it took to load the models.
     pub model_load_seconds: Gauge<f64, AtomicU64>,
     /// Seconds a worker batch took, from its first message to its commit.
@@ -101,8 +103,15 @@ impl Metrics {
             in_flight: registered(
                 &mut registry,
                 "in_flight",
-                "Requests (http) or batches (worker) in the engine now",
+                "Engine batches in the engine now (http: each gathers concurrent requests; worker: batches)",
                 Gauge::default(),
+            ),
+            // 1 to 512.
+            gathered_requests: registered(
+                &mut registry,
+                "http_gathered_requests",
+                "Requests gathered into each engine batch (--gather-ms, --gather-documents)",
+                Histogram::new(exponential_buckets(1.0, 2.0, 10)),
             ),
             model_load_seconds: registered(
                 &mut registry,

@@ -219,3 +219,29 @@ fn a_request_past_its_deadline_gets_503() {
     assert_eq!(server.metric("edgemine_http_requests_total{status=\"503\"}"), 1.0);
     assert_eq!(get_text(&server.url("/readyz")).0, 200);
 }
+
+/// Concurrent requests are gathered into shared engine batches, and each
+/// still gets its own document's extraction.
+#[test]
+fn concurrent_requests_share_engine_batches() {
+    let server = Server::start("http", &["--gather-ms", "300", "--concurrency", "1"]);
+    let url = server.url("/v1/extract");
+    let answers: Vec<(usize, support::Answer)> = std::thread::scope(|scope| {
+        let sent: Vec<_> = (0..6)
+            .map(|i| {
+                let url = &url;
+                scope.spawn(move || (i, post(url, &json!({"id": i, "text": document(i)}).to_string(), None)))
+            })
+            .collect();
+        sent.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    for (i, answer) in answers {
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        let mut expected = core_json(&document(i), &Options::default());
+        expected.as_object_mut().unwrap().insert("id".into(), json!(i));
+        assert_eq!(answer.body, expected, "request {i} got its own document's extraction");
+    }
+    let batches = server.metric("edgemine_http_gathered_requests_count");
+    assert_eq!(server.metric("edgemine_http_gathered_requests_sum"), 6.0);
+    assert!((1.0..6.0).contains(&batches), "6 concurrent requests ran in {batches} engine batches");
+}

@@ -1,5 +1,6 @@
-//! Admission control: at most `concurrency` requests in the engine, at
-//! most `queue` more waiting; anything beyond is refused at once (429), so
+//! Admission control: at most `concurrency` engine batches at once (each
+//! gathers the requests waiting, see `gather`), at most `concurrency +
+//! queue` requests admitted; anything beyond is refused at once (429), so
 //! overload shows as fast refusals with a Retry-After, never as timeouts.
 
 use std::sync::Arc;
@@ -32,11 +33,15 @@ pub struct Ticket {
     queued: bool,
 }
 
-/// A request in the engine: its ticket and its seat, both released when
-/// the work really ends (moved into the blocking task, so a request that
-/// times out or whose client leaves keeps its seat until the engine is done).
+/// A free place in the engine, before the requests it will serve are chosen.
+pub struct FreeSeat(OwnedSemaphorePermit);
+
+/// A batch in the engine: its requests' tickets and its seat, all released
+/// when the work really ends (moved into the blocking task, so a request
+/// that times out or whose client leaves keeps its place until the engine
+/// is done).
 pub struct Seat {
-    _ticket: Ticket,
+    _tickets: Vec<Ticket>,
     _seat: OwnedSemaphorePermit,
 }
 
@@ -64,15 +69,14 @@ impl Admission {
         }
     }
 
-    /// Waits for a seat in the engine.
-    pub async fn seat(&self, mut ticket: Ticket) -> Seat {
+    /// Waits for a free seat in the engine.
+    pub async fn free_seat(&self) -> FreeSeat {
         // The semaphore is never closed, so acquiring only waits.
-        let seat = self.seats.clone().acquire_owned().await.expect("the seats semaphore is never closed");
-        ticket.leave_queue();
-        Seat { _ticket: ticket, _seat: seat }
+        FreeSeat(self.seats.clone().acquire_owned().await.expect("the seats semaphore is never closed"))
     }
 
-    /// Records how long a request spent in the engine.
+    /// Records how long a request spent in the engine (a batch's time over
+    /// the requests it served).
     pub fn served(&self, took: Duration) {
         let old = f64::from_bits(self.mean_service_bits.load(Ordering::Relaxed));
         let new = 0.8 * old + 0.2 * took.as_secs_f64();
@@ -89,6 +93,14 @@ impl Admission {
 
     fn tickets_in_use(&self) -> usize {
         self.total_tickets.saturating_sub(self.tickets.available_permits())
+    }
+}
+
+impl FreeSeat {
+    /// The seat taken by the requests of `tickets`, which leave the queue.
+    pub fn take(self, mut tickets: Vec<Ticket>) -> Seat {
+        tickets.iter_mut().for_each(Ticket::leave_queue);
+        Seat { _tickets: tickets, _seat: self.0 }
     }
 }
 

@@ -1,5 +1,5 @@
 //! `POST /v1/extract`: one document or a batch, through admission control
-//! and the deadline, into the engine's pool.
+//! and the deadline, gathered with other requests into the engine's pool.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::App;
+use super::gather::{Done, Job};
 use crate::document::{DocumentId, DocumentOptions, ErrorDetail, Extracted, word_count};
 
 /// A request: one document (`text`, optional `id`) or a batch
@@ -262,53 +263,42 @@ async fn answer(
         )
         .retry_after(app.admission.retry_after_secs())
     };
-    let seat = tokio::time::timeout_at(deadline, app.admission.seat(ticket)).await.map_err(|_| timeout())?;
-
-    let count = documents.len();
-    let metrics = app.metrics.clone();
-    let work = tokio::task::spawn_blocking(move || {
-        // The seat stays taken until the engine is done, even if the
-        // request has timed out meanwhile.
-        let _seat = seat;
-        metrics.in_flight.inc();
-        let started = Instant::now();
-        let texts: Vec<&str> = documents.iter().map(|d| d.text.as_str()).collect();
-        let results = engine.extract_batch_with(&texts, &options);
-        metrics.in_flight.dec();
-        (documents, results, started.elapsed())
-    });
-    let (documents, results, took) = match tokio::time::timeout_at(deadline, work).await {
+    let words: Vec<usize> = documents.iter().map(|d| word_count(&d.text)).collect();
+    let (ids, texts): (Vec<Option<DocumentId>>, Vec<String>) = documents.into_iter().map(|d| (d.id, d.text)).unzip();
+    let count = texts.len();
+    let (reply, done) = tokio::sync::oneshot::channel();
+    let job = Job { engine, texts, options, ticket, reply };
+    if app.gatherer.submit(job).is_none() {
+        return Err(Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "the engine's queue is gone"));
+    }
+    let results = match tokio::time::timeout_at(deadline, done).await {
         Err(_) => return Err(timeout()),
-        Ok(Err(join)) => {
+        Ok(Err(_)) => {
             return Err(Refusal::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "INTERNAL",
-                format!("the extraction panicked: {join}; the server keeps serving, report it with the request"),
+                "the extraction panicked; the server keeps serving, report it with the request",
             ));
         }
-        Ok(Ok(done)) => done,
+        Ok(Ok(Done { results })) => results,
     };
-    app.admission.served(took);
 
-    for (document, result) in documents.iter().zip(&results) {
+    for (&words, result) in words.iter().zip(&results) {
         match result {
-            Ok(_) => app.metrics.document("ok", word_count(&document.text)),
+            Ok(_) => app.metrics.document("ok", words),
             Err(e) => app.metrics.document(e.code(), 0),
         }
     }
     if single {
-        let document = documents.into_iter().next();
+        let id = ids.into_iter().next();
         let result = results.into_iter().next();
-        return match (document, result) {
-            (Some(document), Some(Ok(extraction))) => {
-                Ok((Json(Extracted { id: document.id, extraction }).into_response(), 1))
-            }
+        return match (id, result) {
+            (Some(id), Some(Ok(extraction))) => Ok((Json(Extracted { id, extraction }).into_response(), 1)),
             (_, Some(Err(error))) => Err(Refusal::from_core(&error)),
             _ => Err(Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "the engine returned no result")),
         };
     }
-    let results: Vec<BatchResult> =
-        documents.into_iter().zip(results).map(|(document, result)| batch_result(document.id, result)).collect();
+    let results: Vec<BatchResult> = ids.into_iter().zip(results).map(|(id, result)| batch_result(id, result)).collect();
     for result in &results {
         if let BatchResult::Failed { error, .. } = result {
             app.metrics.error(&error.code);
