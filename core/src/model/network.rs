@@ -11,7 +11,7 @@
 //! for one build.
 //!
 //! Each plan holds its own copy of the weights, packed for the kernels
-//! chosen for its shape (with its buffers, ≈ 60–70 MB resident for
+//! chosen for its shape (with its buffers, ≈ 35–55 MB resident for
 //! MiniLM-L6), so the cache keeps at most
 //! `max_plans` of them and forgets the one used longest ago; a batch still
 //! running on a forgotten plan keeps it alive until it ends.
