@@ -8,10 +8,10 @@ numbers to quote about edgemine's speed, each row a configuration:
   sentences), batches of 8 padded to the longest, default onnxruntime
   threads, argmax decoding of the entity and parse heads (a graph with the
   packing inputs is fed one sentence a row: segment 1, positions 0..n).
-  It runs the PLAIN
-  fp32 graph (`plain_fp32` of models/recipe/storage.py, built into a
-  temporary model folder): onnxruntime would run the shipped graph's
-  DequantizeLinear nodes on every call and look 1.5x slower than it is.
+  It runs the PLAIN fp32 graph (`plain_fp32` of models/recipe/storage.py,
+  without the engine's `token_embeddings` output, built into a temporary
+  model folder): onnxruntime would run the shipped graph's DequantizeLinear
+  nodes on every call and look 1.5x slower than it is.
   It runs in a child process of its own (this script with `--peer`), so its
   peak RSS is its own; its time starts at loading the tokenizer and the
   model (interpreter start and imports are not counted, in its favour).
@@ -94,7 +94,8 @@ from tokenizers import Tokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "models" / "recipe"))
-from common import case_class  # noqa: E402  (the case rule the model was trained with)
+from common import case_class, cpu_name  # noqa: E402  (the case rule the model was trained with)
+from packing import TOKEN_EMBEDDINGS, one_sequence_a_row  # noqa: E402
 
 # Alder Lake-like minus AVX-VNNI: the AVX2+FMA kernels of a Skylake-era i3/i5.
 AVX2_ONLY = "-avx512f,-avx512vnni,-avx512fp16,-amx-int8,-amx-bf16,-avxvnni"
@@ -130,7 +131,7 @@ def python_pipeline(sentences: list[str], model_dir: Path, parse: bool, keep_bat
     tok.enable_truncation(512)
     session = ort.InferenceSession(str(model_dir / "model.onnx"), providers=["CPUExecutionProvider"])
     manifest = json.loads((model_dir / "edgemine.json").read_text())
-    packing_inputs = {"segment_ids", "position_ids"} <= {i.name for i in session.get_inputs()}
+    input_names = [i.name for i in session.get_inputs()]
     heads = manifest["heads"]
     entity_labels = heads["entities"]["labels"]
     wanted = [heads["entities"]["output"]]
@@ -162,9 +163,7 @@ def python_pipeline(sentences: list[str], model_dir: Path, parse: bool, keep_bat
             "case_ids": case_ids,
             "word_index": word_index,
         }
-        if packing_inputs:  # one sentence a row: segment 1 everywhere, positions 0..n
-            feeds["segment_ids"] = np.ones((n, length), dtype=np.int64)
-            feeds["position_ids"] = np.broadcast_to(np.arange(length, dtype=np.int64), (n, length)).copy()
+        feeds.update(one_sequence_a_row(input_names, feeds["attention_mask"]))
         outs = session.run(wanted, feeds)
         for r, (enc, f) in enumerate(zip(encs, firsts)):
             tags = [entity_labels[k] for k in outs[0][r, : len(f)].argmax(-1)]
@@ -286,7 +285,12 @@ def build_fp32(model_dir: Path, into: Path) -> Path:
 
     out = into / "fp32"
     out.mkdir()
-    onnx.save(plain_fp32(onnx.load(str(model_dir / "model.onnx"))), str(out / "model.onnx"))
+    model = plain_fp32(onnx.load(str(model_dir / "model.onnx")))
+    # A torch export has no per-wordpiece embedding output (packing.py adds it for the engine).
+    kept = [o for o in model.graph.output if o.name != TOKEN_EMBEDDINGS]
+    del model.graph.output[:]
+    model.graph.output.extend(kept)
+    onnx.save(model, str(out / "model.onnx"))
     for name in ("tokenizer.json", "edgemine.json"):
         shutil.copy(model_dir / name, out / name)
     return out
@@ -450,16 +454,6 @@ def peer_main(args: argparse.Namespace) -> None:
     if args.peer_batches:
         Path(args.peer_batches).write_text(json.dumps([{k: v.tolist() for k, v in b.items()} for b in result["batches"]]))
     print(json.dumps({k: v for k, v in result.items() if k != "batches"} | {"batches": len(result["batches"])}))
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 def main() -> None:

@@ -14,7 +14,7 @@
 //! Packing: a model that takes `segment_ids` and `position_ids` (see
 //! `models/recipe/packing.py`) reads several sequences in one row, each as
 //! if alone. Sequences of at most [`PACKED_ROW`] wordpieces then share rows
-//! of exactly that length, first fit by decreasing length: a sentence of 7
+//! of exactly that length, best fit by decreasing length: a sentence of 7
 //! wordpieces no longer pads to 16, and every short sequence runs in one
 //! plan shape. Rows stay short because tract's time per wordpiece grows
 //! with the row (attention and the label head are quadratic in it): rows of
@@ -119,35 +119,35 @@ fn word_slots(seq: &Sequence, layout: Layout) -> usize {
     seq.word_first.len() + usize::from(layout != Layout::Plain)
 }
 
-/// The rows of `sequences`: short ones packed first fit by decreasing
-/// length when `layout` packs, every other sequence alone.
+/// The rows of `sequences`: short ones packed best fit by decreasing
+/// length (each into the fullest row it fits), every other sequence alone.
 fn units(sequences: &[Sequence], layout: Layout, max_len: usize) -> Vec<Unit> {
     let packs = layout == Layout::Segments { pack: true } && PACKED_ROW <= max_len;
     let mut order: Vec<usize> = (0..sequences.len()).collect();
     order.sort_by_key(|&s| (std::cmp::Reverse(sequences[s].ids.len()), s));
     let mut units: Vec<Unit> = Vec::new();
-    // Packed rows with room left, by index into `units`.
-    let mut open: Vec<usize> = Vec::new();
+    // Packed rows (indices into `units`) by the wordpieces they have left:
+    // finding a row is a look at most PACKED_ROW lists, whatever the count of rows.
+    let mut by_room: Vec<Vec<usize>> = vec![Vec::new(); PACKED_ROW];
     for s in order {
         let (len, words) = (sequences[s].ids.len(), word_slots(&sequences[s], layout));
         if !packs || len > PACKED_ROW {
             units.push(Unit { sequences: vec![s], length: bucket_length(len, max_len), words });
             continue;
         }
-        let used = |u: &Unit| u.sequences.iter().map(|&o| sequences[o].ids.len()).sum::<usize>();
-        match open.iter().position(|&u| used(&units[u]) + len <= PACKED_ROW) {
-            Some(k) => {
-                let unit = &mut units[open[k]];
-                unit.sequences.push(s);
-                unit.words += words;
-                if used(unit) == PACKED_ROW {
-                    open.remove(k);
-                }
+        let (u, room) = match (len..PACKED_ROW).find_map(|room| Some((by_room[room].pop()?, room))) {
+            Some((u, room)) => {
+                units[u].sequences.push(s);
+                units[u].words += words;
+                (u, room - len)
             }
             None => {
-                open.push(units.len());
                 units.push(Unit { sequences: vec![s], length: PACKED_ROW, words });
+                (units.len() - 1, PACKED_ROW - len)
             }
+        };
+        if room > 0 {
+            by_room[room].push(u);
         }
     }
     units
@@ -235,12 +235,12 @@ pub(crate) fn input(batch: &Batch, sequences: &[Sequence], layout: Layout) -> Ba
         segment = if k > 0 && batch.placements[k - 1].row == p.row { segment + 1 } else { 1 };
         let at = p.row * length + p.offset;
         let room = length.saturating_sub(p.offset);
-        for (k, (&id, &case)) in seq.ids.iter().zip(&seq.case_ids).enumerate().take(room) {
-            input.input_ids[at + k] = i64::from(id);
-            input.case_ids[at + k] = i64::from(case);
-            input.attention_mask[at + k] = 1;
-            input.segment_ids[at + k] = segment;
-            input.position_ids[at + k] = k as i64;
+        for (t, (&id, &case)) in seq.ids.iter().zip(&seq.case_ids).enumerate().take(room) {
+            input.input_ids[at + t] = i64::from(id);
+            input.case_ids[at + t] = i64::from(case);
+            input.attention_mask[at + t] = 1;
+            input.segment_ids[at + t] = segment;
+            input.position_ids[at + t] = t as i64;
         }
         let row_words = &mut input.word_index[p.row * words..(p.row + 1) * words];
         if layout != Layout::Plain && p.first_word > 0 {
@@ -350,6 +350,14 @@ mod tests {
         }
         assert!(shared_rows > 0, "short sequences were packed");
         assert!(batches.iter().filter(|b| b.length == PACKED_ROW).all(|b| b.rows == 1 || b.rows == 4));
+    }
+
+    #[test]
+    fn equal_short_sequences_fill_rows_exactly() {
+        let seqs = vec![seq(16); 1000];
+        let batches = plan(&seqs, 256, 2, 512, Layout::Segments { pack: true });
+        let rows: usize = batches.iter().map(|b| b.rows).sum();
+        assert_eq!(rows, 250, "4 sequences of 16 to a row of 64");
     }
 
     #[test]

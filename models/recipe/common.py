@@ -7,6 +7,7 @@ onnxruntime alone.
 from __future__ import annotations
 
 import os
+import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,17 @@ UPOS_LABELS = [
 #   upper - every cased letter uppercase, at least two of them
 #   mixed - anything else ("iPhone", "McDonald")
 CASE_CLASSES = ["none", "lower", "title", "upper", "mixed"]
+
+
+def cpu_name() -> str:
+    """The CPU's model name, as model cards and benchmarks report it."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
 
 
 def case_class(word: str) -> int:

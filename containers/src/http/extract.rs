@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::App;
-use super::gather::{Done, Job};
+use super::gather::Job;
 use crate::document::{DocumentId, DocumentOptions, ErrorDetail, Extracted, word_count};
 
 /// A request: one document (`text`, optional `id`) or a batch
@@ -268,7 +268,7 @@ async fn answer(
     let count = texts.len();
     let (reply, done) = tokio::sync::oneshot::channel();
     let job = Job { engine, texts, options, ticket, reply };
-    if app.gatherer.submit(job).is_none() {
+    if !app.gatherer.submit(job) {
         return Err(Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "the engine's queue is gone"));
     }
     let results = match tokio::time::timeout_at(deadline, done).await {
@@ -280,7 +280,7 @@ async fn answer(
                 "the extraction panicked; the server keeps serving, report it with the request",
             ));
         }
-        Ok(Ok(Done { results })) => results,
+        Ok(Ok(results)) => results,
     };
 
     for (&words, result) in words.iter().zip(&results) {

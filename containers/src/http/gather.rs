@@ -24,12 +24,8 @@ pub struct Job {
     pub options: Options,
     /// Its place in the queue; held until the engine is done with it.
     pub ticket: Ticket,
-    pub reply: oneshot::Sender<Done>,
-}
-
-/// A request's results, in the order of its texts.
-pub struct Done {
-    pub results: Vec<edgemine::Result<Extraction>>,
+    /// Gets the request's results, in the order of its texts.
+    pub reply: oneshot::Sender<Vec<edgemine::Result<Extraction>>>,
 }
 
 /// How long a free seat waits for more requests, and how many documents it takes.
@@ -53,9 +49,9 @@ impl Gatherer {
         Self { jobs }
     }
 
-    /// Queues a job; `None` if the gathering task is gone (never while the server runs).
-    pub fn submit(&self, job: Job) -> Option<()> {
-        self.jobs.send(job).ok()
+    /// Queues a job; false if the gathering task is gone (never while the server runs).
+    pub fn submit(&self, job: Job) -> bool {
+        self.jobs.send(job).is_ok()
     }
 }
 
@@ -104,7 +100,7 @@ struct Pending {
     engine: Arc<Engine>,
     texts: Vec<String>,
     options: Options,
-    reply: oneshot::Sender<Done>,
+    reply: oneshot::Sender<Vec<edgemine::Result<Extraction>>>,
 }
 
 impl Pending {
@@ -125,7 +121,7 @@ fn run(mut jobs: Vec<Pending>) {
         for job in group {
             let results = results.by_ref().take(job.texts.len()).collect();
             // A client that left no longer waits for its answer.
-            let _ = job.reply.send(Done { results });
+            let _ = job.reply.send(results);
         }
     }
 }
