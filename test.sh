@@ -19,6 +19,9 @@ if [ -z "${EDGEMINE_KAFKA_BROKERS:-}" ]; then
     trap 'containers/kafka/broker.sh stop' EXIT
     export EDGEMINE_KAFKA_BROKERS=127.0.0.1:${EDGEMINE_KAFKA_PORT:-19092}
 fi
+# The ONNX Runtime backend's tests (core/tests/engine.rs, cli/tests/dev_scores.rs)
+# load the libonnxruntime that the onnxruntime wheel of the venv ships.
+export ORT_DYLIB_PATH=${ORT_DYLIB_PATH:-$("$PYTHON" -c 'import onnxruntime, pathlib; print(min((pathlib.Path(onnxruntime.__file__).parent / "capi").glob("libonnxruntime.so.*")))')}
 # The CLI that cargo test builds, wherever cargo puts its builds.
 export EDGEMINE_BIN=${EDGEMINE_BIN:-${CARGO_TARGET_DIR:-target}/debug/edgemine}
 step "Rust: cargo test --workspace, the Kafka worker against a real broker among them"

@@ -21,7 +21,9 @@ numbers to quote about edgemine's speed, each row a configuration:
   sentence a line, `--input lines`); `documents`: the UD documents whole
   (`--input jsonl`; edgemine splits them itself). `native`: tract uses
   every instruction set of this CPU; `avx2`: `TRACT_CPU_ISA` limits it to
-  AVX2+FMA (a Skylake-era laptop). `all tasks` adds key phrases and triples
+  AVX2+FMA (a Skylake-era laptop); `onnxruntime`: the onnxruntime backend
+  (`EDGEMINE_BACKEND=onnxruntime`, the library of the onnxruntime wheel
+  this script imports), which uses every instruction set of this CPU. `all tasks` adds key phrases and triples
   (`--tasks entities,parse,keyphrases,triples`); its line says its time
   against entities+parse on the same corpus. onnxruntime keeps every
   instruction set of the CPU in all rows.
@@ -57,8 +59,8 @@ Build, then run:
     python benches/side_by_side.py --documents 10   # a quick check on 10 documents
     python benches/side_by_side.py --isa native --no-http --raw
 
-Options: `--documents N` (first N documents), `--isa both|native|avx2`
-(default both), `--http-clients 1,4,16`, `--http-sentences N` (0: every
+Options: `--documents N` (first N documents), `--isa
+all|both|native|avx2|onnxruntime` (default all: native, avx2, onnxruntime), `--http-clients 1,4,16`, `--http-sentences N` (0: every
 sentence of the corpus), `--no-http`, `--raw` (with `--repeats`), `--bin`
 (folder of edgemine, edgemine-server, tract-profile, tract-batches),
 `--model`, `--data` (EDGEMINE_DATA, default ../shared/data).
@@ -458,7 +460,9 @@ def peer_main(args: argparse.Namespace) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--isa", choices=["both", "native", "avx2"], default="both", help="instruction sets tract may use (default: both, one row each)")
+    ap.add_argument("--isa", choices=["all", "both", "native", "avx2", "onnxruntime"], default="all",
+                    help="engine settings, one row each: tract with every instruction set (native), tract with AVX2+FMA only "
+                         "(avx2), the onnxruntime backend; both = native and avx2; all (default) = the three")
     ap.add_argument("--model", type=Path, default=ROOT / "models" / "minilm-tagger")
     ap.add_argument("--bin", type=Path, default=ROOT / "target" / "release", help="folder of edgemine, edgemine-server, tract-profile, tract-batches")
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("EDGEMINE_DATA", ROOT.parent / "shared" / "data")))
@@ -476,9 +480,15 @@ def main() -> None:
         return
     clients_list = [int(c) for c in args.http_clients.split(",") if c.strip()]
 
-    isas = ["native", "avx2"] if args.isa == "both" else [args.isa]
-    envs = {"native": dict(os.environ), "avx2": dict(os.environ, TRACT_CPU_ISA=AVX2_ONLY)}
-    envs["native"].pop("TRACT_CPU_ISA", None)
+    isas = {"all": ["native", "avx2", "onnxruntime"], "both": ["native", "avx2"]}.get(args.isa, [args.isa])
+    # The onnxruntime backend loads the library of the onnxruntime wheel this script imports.
+    ort_library = str(min((Path(ort.__file__).parent / "capi").glob("libonnxruntime.so.*")))
+    envs = {"native": dict(os.environ), "avx2": dict(os.environ, TRACT_CPU_ISA=AVX2_ONLY),
+            "onnxruntime": dict(os.environ, EDGEMINE_BACKEND="onnxruntime", ORT_DYLIB_PATH=ort_library)}
+    for name in ("native", "onnxruntime"):
+        envs[name].pop("TRACT_CPU_ISA", None)
+    for name in ("native", "avx2"):
+        envs[name].pop("EDGEMINE_BACKEND", None)
     cpus = len(os.sched_getaffinity(0))
     docs, sentence_words = corpus(args.data, args.documents)
     sentences = [s for d in docs for s in d]
@@ -493,7 +503,8 @@ def main() -> None:
           f"{len(docs)} documents, {len(sentences)} sentences, {words} UD words")
     print(f"CPUs:    {cpus} ({cpu_name()}); onnxruntime {ort.__version__}")
     print(f"model:   {args.model} (model.onnx {(args.model / 'model.onnx').stat().st_size / 1e6:.1f} MB, int8 storage)")
-    print(f"tract:   {', '.join(isas)}" + (f"  (avx2: TRACT_CPU_ISA={AVX2_ONLY})" if "avx2" in isas else ""), flush=True)
+    print(f"engine:  {', '.join(isas)}" + (f"  (avx2: tract with TRACT_CPU_ISA={AVX2_ONLY})" if "avx2" in isas else "")
+          + (f"  (onnxruntime: EDGEMINE_BACKEND=onnxruntime, {ort_library})" if "onnxruntime" in isas else ""), flush=True)
 
     rows: list[tuple[str, float, float | None, float | None]] = []  # name, words/s, RSS MB, first result s
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -563,7 +574,7 @@ def main() -> None:
                 fields = check_default_tasks(server.port, http_sentences[0])
                 warm = http_sentences[: min(32, len(http_sentences))]
                 http_load(server.port, warm, 1)
-                print(f"\nHTTP: edgemine-server http {' '.join(server.flags)} (tract {http_isa}); ready in {ready_s:.2f} s; "
+                print(f"\nHTTP: edgemine-server http {' '.join(server.flags)} ({http_isa}); ready in {ready_s:.2f} s; "
                       f"default tasks fill {', '.join(fields)}")
                 print(f"  {len(http_sentences)} sentences ({sum(http_words)} UD words), one a request, keep-alive, "
                       f"after {len(warm)} warm-up requests; CLI reference: edgemine {http_isa}, sentences, all tasks, {reference:.0f} words/s")

@@ -45,9 +45,45 @@ struct ModelArgs {
     /// Worker threads (default: the CPUs this process may use).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
+    #[command(flatten)]
+    backend: BackendArgs,
     /// Print as JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// Which library runs the model graph.
+#[derive(clap::Args)]
+struct BackendArgs {
+    /// The library that runs the model: tract (built in) or onnxruntime
+    /// (loaded at run time; faster on x86). Default: EDGEMINE_BACKEND, else tract.
+    #[arg(long, value_name = "NAME", value_parser = edgemine::Backend::NAMES)]
+    backend: Option<String>,
+    /// The libonnxruntime shared library for `--backend onnxruntime`
+    /// (default: ORT_DYLIB_PATH, else libonnxruntime.so on the loader's path).
+    #[arg(long, value_name = "FILE")]
+    onnxruntime_library: Option<PathBuf>,
+    /// ONNX Runtime sessions, each with its own copy of the weights
+    /// (≈ 95 MB): 1 (default) runs each batch on every thread; as many as
+    /// --threads runs batches side by side (faster, for the memory).
+    #[arg(long, value_name = "N")]
+    onnxruntime_sessions: Option<usize>,
+}
+
+impl BackendArgs {
+    /// The backend asked for (ONNX Runtime's settings alone ask for ONNX
+    /// Runtime); a bad value exits as a bad command line.
+    fn backend(&self) -> Result<Option<edgemine::Backend>, ExitCode> {
+        edgemine::Backend::from_args(
+            self.backend.as_deref(),
+            self.onnxruntime_library.clone(),
+            self.onnxruntime_sessions,
+        )
+        .map_err(|e| {
+            eprintln!("edgemine: {e}");
+            ExitCode::from(EXIT_USAGE)
+        })
+    }
 }
 
 #[derive(clap::Args)]
@@ -117,6 +153,11 @@ struct ExtractArgs {
     /// Optimized plans (one per batch shape, ≈ 60–70 MB each) kept for reuse.
     #[arg(long, value_name = "N", default_value_t = edgemine::DEFAULT_MAX_PLANS)]
     max_plans: usize,
+    /// Key-phrase candidate embeddings kept for reuse (≈ 1.6 KB each; 0: none).
+    #[arg(long, value_name = "N", default_value_t = edgemine::DEFAULT_PHRASE_CACHE)]
+    phrase_cache: usize,
+    #[command(flatten)]
+    backend: BackendArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -178,10 +219,15 @@ fn load(config: EngineConfig) -> Result<Engine, ExitCode> {
 }
 
 fn models(args: ModelArgs) -> ExitCode {
-    let engine = match load(EngineConfig { model_dir: args.model, threads: args.threads, max_plans: None }) {
-        Ok(e) => e,
+    let backend = match args.backend.backend() {
+        Ok(b) => b,
         Err(code) => return code,
     };
+    let engine =
+        match load(EngineConfig { model_dir: args.model, threads: args.threads, backend, ..EngineConfig::default() }) {
+            Ok(e) => e,
+            Err(code) => return code,
+        };
     let info = engine.info();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&info).unwrap_or_default());
@@ -197,13 +243,24 @@ fn models(args: ModelArgs) -> ExitCode {
             None => println!("packing   none: one sentence a sequence (as trained)"),
         }
         println!("threads   {}", info.threads);
+        println!("backend   {}", info.backend);
         println!("loaded in {} ms", info.load_ms);
     }
     ExitCode::SUCCESS
 }
 
 fn extract(args: ExtractArgs) -> ExitCode {
-    let config = EngineConfig { model_dir: args.model.clone(), threads: args.threads, max_plans: Some(args.max_plans) };
+    let backend = match args.backend.backend() {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let config = EngineConfig {
+        model_dir: args.model.clone(),
+        threads: args.threads,
+        max_plans: Some(args.max_plans),
+        phrase_cache: Some(args.phrase_cache),
+        backend,
+    };
     let engine = match load(config) {
         Ok(e) => e,
         Err(code) => return code,

@@ -5,7 +5,8 @@
 //! a sentence a line of its text, so the words are the gold words and the
 //! engine reads the document as it reads any (packing its sentences when
 //! the model was trained that way, as evaluate.py does); the CLI still
-//! splits sentences itself.
+//! splits sentences itself. Each check runs with tract, and again with
+//! ONNX Runtime where `ORT_DYLIB_PATH` names its library.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -62,10 +63,10 @@ fn documents(path: PathBuf) -> Vec<GoldDocument> {
 
 /// The gold documents of a dev file and the CLI's records for them (one
 /// per document) with `tasks`.
-fn gold_and_cli(file: &str, tasks: &str) -> (Vec<GoldDocument>, Vec<Value>) {
+fn gold_and_cli(file: &str, tasks: &str, backend: &str) -> (Vec<GoldDocument>, Vec<Value>) {
     let gold = documents(data_dir().join(file));
     let texts: Vec<String> = gold.iter().map(document_text).collect();
-    let records = run_cli(tasks, &texts, tasks);
+    let records = run_cli(tasks, &texts, tasks, backend);
     (gold, records)
 }
 
@@ -77,7 +78,7 @@ fn document_text(doc: &GoldDocument) -> String {
 
 /// Runs `edgemine extract` on one JSON line per document and returns the
 /// output records in input order.
-fn run_cli(name: &str, texts: &[String], tasks: &str) -> Vec<Value> {
+fn run_cli(name: &str, texts: &[String], tasks: &str, backend: &str) -> Vec<Value> {
     let input = std::env::temp_dir().join(format!("edgemine-{name}-{}.jsonl", std::process::id()));
     let lines: Vec<String> =
         texts.iter().enumerate().map(|(k, t)| serde_json::json!({"id": k, "text": t}).to_string()).collect();
@@ -94,6 +95,8 @@ fn run_cli(name: &str, texts: &[String], tasks: &str) -> Vec<Value> {
             "utf8",
             "--tasks",
             tasks,
+            "--backend",
+            backend,
         ])
         .arg(&input)
         .output()
@@ -140,9 +143,30 @@ fn bio_spans(tags: &[String]) -> HashSet<(usize, usize, String)> {
     out
 }
 
+/// The backends to check: tract, and ONNX Runtime where `ORT_DYLIB_PATH`
+/// names its library (test.sh sets it to the onnxruntime wheel's).
+fn backends() -> Vec<&'static str> {
+    match std::env::var_os("ORT_DYLIB_PATH") {
+        Some(_) => vec!["tract", "onnxruntime"],
+        None => {
+            eprintln!("ORT_DYLIB_PATH is not set: the onnxruntime backend is not checked");
+            vec!["tract"]
+        }
+    }
+}
+
 #[test]
 fn entities_reproduce_the_models_dev_f1() {
-    let (gold, records) = gold_and_cli("uner_ewt/en_ewt-ud-dev.iob2", "entities");
+    backends().into_iter().for_each(entities_reproduce_the_models_dev_f1_with);
+}
+
+#[test]
+fn parse_reproduces_the_models_dev_upos_and_las() {
+    backends().into_iter().for_each(parse_reproduces_the_models_dev_upos_and_las_with);
+}
+
+fn entities_reproduce_the_models_dev_f1_with(backend: &str) {
+    let (gold, records) = gold_and_cli("uner_ewt/en_ewt-ud-dev.iob2", "entities", backend);
     let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
     for (doc, record) in gold.iter().zip(&records) {
         let (starts, ends) = word_bounds(doc);
@@ -170,13 +194,12 @@ fn entities_reproduce_the_models_dev_f1() {
     }
     let f1 = 200.0 * tp as f64 / (2 * tp + fp + fn_) as f64;
     let expected = manifest_score("uner_ewt_dev", "entity_f1");
-    eprintln!("CLI entity F1 on uner_ewt dev: {f1:.2} (model: {expected:.2})");
-    assert!((f1 - expected).abs() <= 0.3, "CLI entity F1 {f1:.2}, the model's dev F1 is {expected:.2}");
+    eprintln!("CLI ({backend}) entity F1 on uner_ewt dev: {f1:.2} (model: {expected:.2})");
+    assert!((f1 - expected).abs() <= 0.3, "CLI ({backend}) entity F1 {f1:.2}, the model's dev F1 is {expected:.2}");
 }
 
-#[test]
-fn parse_reproduces_the_models_dev_upos_and_las() {
-    let (gold, records) = gold_and_cli("ud_ewt/en_ewt-ud-dev.conllu", "parse");
+fn parse_reproduces_the_models_dev_upos_and_las_with(backend: &str) {
+    let (gold, records) = gold_and_cli("ud_ewt/en_ewt-ud-dev.conllu", "parse", backend);
     let (mut n, mut upos, mut las) = (0usize, 0usize, 0usize);
     for (doc, record) in gold.iter().zip(&records) {
         let out = record["words"].as_array().expect("words");
@@ -208,7 +231,9 @@ fn parse_reproduces_the_models_dev_upos_and_las() {
     }
     let (upos, las) = (100.0 * upos as f64 / n as f64, 100.0 * las as f64 / n as f64);
     let (want_upos, want_las) = (manifest_score("ud_ewt_dev", "upos"), manifest_score("ud_ewt_dev", "las"));
-    eprintln!("CLI on ud_ewt dev: UPOS {upos:.2} (model {want_upos:.2}), LAS {las:.2} (model {want_las:.2})");
-    assert!((upos - want_upos).abs() <= 0.3, "UPOS {upos:.2} vs {want_upos:.2}");
-    assert!((las - want_las).abs() <= 0.3, "LAS {las:.2} vs {want_las:.2}");
+    eprintln!(
+        "CLI ({backend}) on ud_ewt dev: UPOS {upos:.2} (model {want_upos:.2}), LAS {las:.2} (model {want_las:.2})"
+    );
+    assert!((upos - want_upos).abs() <= 0.3, "{backend}: UPOS {upos:.2} vs {want_upos:.2}");
+    assert!((las - want_las).abs() <= 0.3, "{backend}: LAS {las:.2} vs {want_las:.2}");
 }

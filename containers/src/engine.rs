@@ -23,6 +23,22 @@ pub struct EngineArgs {
     /// Optimized plans kept, one per batch shape (memory against re-planning).
     #[arg(long, env = "EDGEMINE_MAX_PLANS")]
     pub max_plans: Option<usize>,
+    /// Key-phrase candidate embeddings kept for reuse across requests
+    /// (≈ 1.6 KB each; 0: none; default: the engine's).
+    #[arg(long, env = "EDGEMINE_PHRASE_CACHE")]
+    pub phrase_cache: Option<usize>,
+    /// The library that runs the model: tract (built in, the default) or
+    /// onnxruntime (loaded at run time from --onnxruntime-library).
+    #[arg(long, env = "EDGEMINE_BACKEND", value_parser = edgemine::Backend::NAMES)]
+    pub backend: Option<String>,
+    /// The libonnxruntime shared library for the onnxruntime backend.
+    #[arg(long, env = "ORT_DYLIB_PATH")]
+    pub onnxruntime_library: Option<PathBuf>,
+    /// ONNX Runtime sessions, each with its own copy of the weights
+    /// (≈ 95 MB): 1 (default) runs each batch on every thread; as many as
+    /// threads runs batches side by side.
+    #[arg(long, env = "EDGEMINE_ONNXRUNTIME_SESSIONS")]
+    pub onnxruntime_sessions: Option<usize>,
     /// Default tasks, comma separated (entities,parse,keyphrases,triples);
     /// default: every task the model can do. Requests may choose their own.
     #[arg(long, env = "EDGEMINE_TASKS", value_delimiter = ',')]
@@ -50,8 +66,17 @@ impl EngineArgs {
     /// Loads the engine, returning it with the seconds it took.
     pub fn load(&self) -> anyhow::Result<(Arc<Engine>, f64)> {
         let started = Instant::now();
-        let config =
-            EngineConfig { model_dir: self.model_dir.clone(), threads: self.threads, max_plans: self.max_plans };
+        let config = EngineConfig {
+            model_dir: self.model_dir.clone(),
+            threads: self.threads,
+            max_plans: self.max_plans,
+            phrase_cache: self.phrase_cache,
+            backend: edgemine::Backend::from_args(
+                self.backend.as_deref(),
+                self.onnxruntime_library.clone(),
+                self.onnxruntime_sessions,
+            )?,
+        };
         let engine = Engine::with_config(config).context("cannot load the models")?;
         Ok((Arc::new(engine), started.elapsed().as_secs_f64()))
     }

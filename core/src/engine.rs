@@ -14,9 +14,10 @@ use crate::decode;
 use crate::error::{Error, Result};
 use crate::extraction::{Entity, Extraction, KeyPhrase, Span, Triple, TripleArgument, Word};
 use crate::keyphrases::{self, Candidate, DocumentVectors, ParsedDocument};
-use crate::model::Model;
+use crate::model::{Backend, Model};
 use crate::offsets::OffsetMap;
 use crate::options::{Aggregation, Options, Task};
+use crate::phrase_cache::{DEFAULT_PHRASE_CACHE, PhraseCache, PhraseKey};
 use crate::split::{self, Chunk, ChunkLimits};
 use crate::tokenize::Wordpieces;
 use crate::triples::{self, ParsedWord};
@@ -41,6 +42,14 @@ pub struct EngineConfig {
     /// memory, more saves rebuilding plans (≈ 60 ms each) when the mix of
     /// sentence lengths is wide.
     pub max_plans: Option<usize>,
+    /// Key-phrase candidate embeddings kept for reuse across documents and
+    /// calls; `None` = [`DEFAULT_PHRASE_CACHE`], 0 = none. A candidate
+    /// seen before skips the model.
+    pub phrase_cache: Option<usize>,
+    /// The library that runs the model graph; `None` = the one the
+    /// `EDGEMINE_BACKEND` environment variable names (`tract` or
+    /// `onnxruntime`), else [`Backend::Tract`].
+    pub backend: Option<Backend>,
 }
 
 /// Plans an engine keeps by default. Short sequences share rows of one
@@ -97,6 +106,8 @@ pub struct EngineInfo {
     pub pack_wordpieces: Option<usize>,
     /// Worker threads.
     pub threads: usize,
+    /// The library running the graph: `tract` or `onnxruntime`.
+    pub backend: String,
     /// Time to load the model, in milliseconds.
     pub load_ms: u128,
 }
@@ -107,8 +118,10 @@ pub struct Engine {
     model: Model,
     pool: rayon::ThreadPool,
     threads: usize,
+    backend: Backend,
     source: ModelSource,
     load_time: Duration,
+    phrase_cache: PhraseCache,
 }
 
 impl Engine {
@@ -143,7 +156,6 @@ impl Engine {
             Some(n) => n,
             None => DEFAULT_MAX_PLANS,
         };
-        let model = Model::load(&dir, max_plans)?;
         let threads = match config.threads.or_else(|| std::env::var("EDGEMINE_THREADS").ok()?.parse().ok()) {
             Some(0) => {
                 return Err(Error::InvalidOption {
@@ -154,6 +166,17 @@ impl Engine {
             Some(n) => n,
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
+        let backend = match config.backend {
+            Some(backend) => backend,
+            None => match std::env::var("EDGEMINE_BACKEND") {
+                Ok(name) => Backend::from_name(&name).map_err(|_| Error::InvalidOption {
+                    name: "backend",
+                    detail: format!("EDGEMINE_BACKEND is `{name}`; use one of {}", Backend::NAMES.join(", ")),
+                })?,
+                Err(_) => Backend::default(),
+            },
+        };
+        let model = Model::load(&dir, &backend, max_plans, threads)?;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(|i| format!("edgemine-{i}"))
@@ -162,7 +185,8 @@ impl Engine {
                 name: "threads",
                 detail: format!("cannot start {threads} threads: {e}"),
             })?;
-        Ok(Self { model, pool, threads, source, load_time: started.elapsed() })
+        let phrase_cache = PhraseCache::new(config.phrase_cache.unwrap_or(DEFAULT_PHRASE_CACHE));
+        Ok(Self { model, pool, threads, backend, source, load_time: started.elapsed(), phrase_cache })
     }
 
     /// What is loaded, from where.
@@ -179,6 +203,7 @@ impl Engine {
             max_wordpieces: spec.max_wordpieces,
             pack_wordpieces: spec.pack_wordpieces,
             threads: self.threads,
+            backend: self.backend.name().into(),
             load_ms: self.load_time.as_millis(),
         }
     }
@@ -255,41 +280,64 @@ impl Engine {
         })
     }
 
-    /// The key phrases of every assembled document: one more pass through
-    /// the model, for the candidates of all documents together (short
-    /// sequences, so they fill few batches), then each document's ranking.
+    /// The key phrases of every assembled document: each candidate's
+    /// embedding from the cache, or from one more pass through the model
+    /// for the distinct new candidates of all documents together (short
+    /// sequences, so they fill few batches); then each document's ranking.
     fn add_keyphrases(
         &self,
         assembled: Vec<Result<(Extraction, Option<PhraseWork>)>>,
         options: &Options,
         plan: &RunPlan,
     ) -> Vec<Result<Extraction>> {
-        let mut sequences = Vec::new();
+        // Each document's candidate embeddings, the cached ones filled in;
+        // the others wait for `new`, one entry per distinct input.
+        let mut embeddings: Vec<Vec<Vec<f32>>> = Vec::with_capacity(assembled.len());
+        let mut new: Vec<(PhraseKey, Sequence)> = Vec::new();
+        let mut index_of_new = std::collections::HashMap::new();
+        let mut waiting: Vec<(usize, usize, usize)> = Vec::new(); // (document, candidate, new)
         for (d, doc) in assembled.iter().enumerate() {
-            if let Ok((_, Some(work))) = doc {
-                sequences.extend(work.sequences.iter().enumerate().map(|(c, seq)| Sequence {
-                    doc: d,
-                    chunk: c,
-                    ..seq.clone()
-                }));
+            let sequences = match doc {
+                Ok((_, Some(work))) => work.sequences.as_slice(),
+                _ => &[],
+            };
+            let mut vectors = Vec::with_capacity(sequences.len());
+            for (c, seq) in sequences.iter().enumerate() {
+                let key = PhraseCache::key(&seq.ids, &seq.case_ids);
+                match self.phrase_cache.get(&key) {
+                    Some(v) => vectors.push(v),
+                    None => {
+                        let n = *index_of_new.entry(key.clone()).or_insert_with(|| {
+                            new.push((key, Sequence { doc: new.len(), chunk: 0, ..seq.clone() }));
+                            new.len() - 1
+                        });
+                        waiting.push((d, c, n));
+                        vectors.push(Vec::new());
+                    }
+                }
             }
+            embeddings.push(vectors);
         }
+        let (keys, sequences): (Vec<_>, Vec<_>) = new.into_iter().unzip();
         let max_len = self.model.spec.max_wordpieces;
         let batches = batch::plan(&sequences, options.batch_wordpieces, self.threads, max_len, plan.layout);
         let results: Vec<Result<Vec<Vec<f32>>>> =
             batches.par_iter().map(|b| self.embeddings(b, &sequences, plan)).collect();
-        let mut embeddings: Vec<Vec<Vec<f32>>> = assembled
-            .iter()
-            .map(|d| vec![Vec::new(); d.as_ref().ok().and_then(|(_, w)| w.as_ref()).map_or(0, |w| w.sequences.len())])
-            .collect();
-        let mut failed: Vec<Option<Error>> = assembled.iter().map(|_| None).collect();
+        let mut computed: Vec<Result<Vec<f32>>> = (0..sequences.len()).map(|_| Ok(Vec::new())).collect();
         for (b, result) in batches.iter().zip(results) {
             match result {
                 Ok(vectors) => b.placements.iter().zip(vectors).for_each(|(p, e)| {
-                    let s = &sequences[p.sequence];
-                    embeddings[s.doc][s.chunk] = e;
+                    self.phrase_cache.put(keys[p.sequence].clone(), &e);
+                    computed[p.sequence] = Ok(e);
                 }),
-                Err(e) => b.sequences().for_each(|s| failed[sequences[s].doc] = Some(e.clone())),
+                Err(e) => b.sequences().for_each(|s| computed[s] = Err(e.clone())),
+            }
+        }
+        let mut failed: Vec<Option<Error>> = assembled.iter().map(|_| None).collect();
+        for (d, c, n) in waiting {
+            match &computed[n] {
+                Ok(e) => embeddings[d][c] = e.clone(),
+                Err(e) => failed[d] = Some(e.clone()),
             }
         }
         assembled

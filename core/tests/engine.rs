@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use edgemine::decode::is_tree;
 use edgemine::keyphrases::normalize;
-use edgemine::{Engine, EngineConfig, Error, Extraction, OffsetUnit, Options, Task};
+use edgemine::{Backend, Engine, EngineConfig, Error, Extraction, OffsetUnit, Options, Task};
 use proptest::prelude::*;
 
 fn engine() -> &'static Engine {
@@ -314,4 +314,99 @@ fn sentences_pack_as_the_manifest_says_unless_options_say_otherwise() {
     assert_eq!(alone, with(engine(), Some(false)));
     check_spans(text, &by_default);
     assert_eq!(by_default.sentences.len(), 3);
+}
+
+/// Whether two extractions are equal but for floats within 1e-3 of each
+/// other (two backends' floats differ in the last bits).
+fn close(a: &Extraction, b: &Extraction) -> bool {
+    fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+        use serde_json::Value::{Array, Number, Object};
+        match (a, b) {
+            (Number(x), Number(y)) => (x.as_f64().unwrap_or(f64::NAN) - y.as_f64().unwrap_or(f64::NAN)).abs() <= 1e-3,
+            (Array(x), Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y)),
+            (Object(x), Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w))),
+            _ => a == b,
+        }
+    }
+    same(&serde_json::to_value(a).expect("serializes"), &serde_json::to_value(b).expect("serializes"))
+}
+
+#[test]
+#[ignore = "needs ONNX Runtime: set ORT_DYLIB_PATH to a libonnxruntime.so (test.sh uses the onnxruntime wheel's)"]
+fn the_onnxruntime_backend_extracts_what_tract_does() {
+    let ort = Engine::with_config(EngineConfig {
+        backend: Some(Backend::OnnxRuntime { library: None, sessions: Some(2) }),
+        threads: Some(2),
+        ..EngineConfig::default()
+    })
+    .expect("ONNX Runtime loads from ORT_DYLIB_PATH");
+    assert_eq!(ort.info().backend, "onnxruntime");
+    let sample =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../samples/sample.txt")).expect("sample");
+    let docs = [
+        sample.as_str(),
+        "Anna Keller of General Electric visited the plant in Hamburg on Monday.",
+        "Kurz.",
+        "The pumps at the Rotterdam site were replaced by Siemens engineers, who also checked the valves.",
+    ];
+    let options = Options::default().with_tasks(Task::ALL);
+    let want = Engine::with_config(EngineConfig { backend: Some(Backend::Tract), ..EngineConfig::default() })
+        .expect("tract")
+        .extract_batch_with(&docs, &options);
+    let got = ort.extract_batch_with(&docs, &options);
+    for (doc, (got, want)) in got.into_iter().zip(want).enumerate() {
+        let (got, want) = (got.expect("extracts"), want.expect("extracts"));
+        assert!(got.entities.as_ref().is_some_and(|e| !e.is_empty()) || doc == 2, "document {doc} has entities");
+        assert!(close(&got, &want), "document {doc}: {got:?}\n{want:?}");
+    }
+}
+
+#[test]
+fn a_missing_onnxruntime_library_is_named() {
+    let library = std::path::PathBuf::from("/nonexistent/libonnxruntime.so");
+    let err = Engine::with_config(EngineConfig {
+        backend: Some(Backend::OnnxRuntime { library: Some(library), sessions: None }),
+        ..EngineConfig::default()
+    })
+    .err()
+    .expect("no ONNX Runtime there");
+    // Where another test loaded a real library first, the error names that one instead.
+    assert!(matches!(&err, Error::InvalidOption { name: "backend", .. }), "{err}");
+    assert!(err.to_string().contains("libonnxruntime.so"), "{err}");
+    assert!(matches!(Backend::from_name("onnx"), Err(Error::InvalidOption { name: "backend", .. })));
+    assert_eq!(Backend::from_name("onnxruntime").map(|b| b.name()).ok(), Some("onnxruntime"));
+    // Command-line settings: ONNX Runtime's alone ask for it; 0 sessions is refused.
+    let lib = std::path::PathBuf::from("lib.so");
+    assert_eq!(Backend::from_args(None, None, None).ok(), Some(None));
+    assert_eq!(
+        Backend::from_args(None, Some(lib.clone()), None).ok(),
+        Some(Some(Backend::OnnxRuntime { library: Some(lib.clone()), sessions: None }))
+    );
+    assert_eq!(Backend::from_args(Some("tract"), Some(lib), Some(2)).ok(), Some(Some(Backend::Tract)));
+    let err = Backend::from_args(Some("onnxruntime"), None, Some(0)).expect_err("0 sessions");
+    assert!(matches!(err, Error::InvalidOption { name: "onnxruntime_sessions", .. }), "{err}");
+}
+
+#[test]
+fn key_phrases_are_the_same_from_the_phrase_cache() {
+    // Candidates repeat across documents and calls: the second call finds
+    // every one in the cache; an engine without a cache embeds them all.
+    let docs = [
+        "The service engineers replaced the water pumps at the Rotterdam site.",
+        "Water pumps at the site failed twice; the service engineers came back.",
+        "The Rotterdam site ordered new water pumps.",
+    ];
+    let options = Options::default().with_tasks([Task::Keyphrases]);
+    let uncached = Engine::with_config(EngineConfig { phrase_cache: Some(0), ..EngineConfig::default() })
+        .expect("default models")
+        .extract_batch_with(&docs, &options);
+    let first = engine().extract_batch_with(&docs, &options);
+    let again = engine().extract_batch_with(&docs, &options);
+    for ((uncached, first), again) in uncached.into_iter().zip(first).zip(again) {
+        let (uncached, first, again) =
+            (uncached.expect("extracts"), first.expect("extracts"), again.expect("extracts"));
+        assert!(uncached.keyphrases.as_ref().is_some_and(|k| k.len() >= 2), "{uncached:?}");
+        assert!(close(&first, &uncached), "{first:?}\n{uncached:?}");
+        assert!(close(&again, &uncached), "{again:?}\n{uncached:?}");
+    }
 }

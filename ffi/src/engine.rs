@@ -82,7 +82,8 @@ pub unsafe extern "C" fn edgemine_engine_new(
                 )
             })?))
         };
-        let config = EngineConfig { model_dir, threads: (threads > 0).then_some(threads as usize), max_plans: None };
+        let config =
+            EngineConfig { model_dir, threads: (threads > 0).then_some(threads as usize), ..EngineConfig::default() };
         let engine = edgemine::Engine::with_config(config)?;
         // SAFETY: `out` is not NULL (checked above) and valid for a write.
         unsafe { out.write(Box::into_raw(Box::new(edgemine_engine { engine }))) };

@@ -206,6 +206,7 @@ impl NativeEngine {
                 model_dir: model_dir.map(Into::into),
                 threads: threads.map(|n| count("threads", n)).transpose()?,
                 max_plans: max_plans.map(|n| count("maxPlans", n)).transpose()?,
+                ..EngineConfig::default()
             };
             Ok(edgemine::Engine::with_config(config)?)
         };

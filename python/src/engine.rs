@@ -121,6 +121,7 @@ impl PyEngine {
             model_dir: model_dir.or_else(|| packaged.clone()),
             threads: threads.map(|n| count("threads", n)).transpose()?,
             max_plans: max_plans.map(|n| count("max_plans", n)).transpose()?,
+            ..EngineConfig::default()
         };
         let engine = py.detach(|| edgemine::Engine::with_config(config)).map_err(to_python)?;
         Ok(Self { engine, packaged: packaged.is_some() })

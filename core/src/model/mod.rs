@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+pub use network::Backend;
 pub(crate) use network::{BatchInput, InputKind, Network};
 pub use spec::{FileChecksum, LabelHead, ModelSpec};
 
@@ -47,8 +48,8 @@ pub(crate) struct Model {
 }
 
 impl Model {
-    /// Loads the model folder `dir`, keeping at most `max_plans` optimized plans.
-    pub fn load(dir: &Path, max_plans: usize) -> Result<Self> {
+    /// Loads the model folder `dir` into `backend` (see [`Network::load`]).
+    pub fn load(dir: &Path, backend: &Backend, max_plans: usize, threads: usize) -> Result<Self> {
         let spec = ModelSpec::read(dir)?;
         // The checksums are read on a thread of their own while the graph
         // loads (≈ 60 ms of a ≈ 250 ms load); a file that fails its
@@ -61,7 +62,7 @@ impl Model {
                 Ok(())
             });
             let loaded = Wordpiecer::from_file(&dir.join("tokenizer.json"))
-                .and_then(|w| Ok((w, Network::load(&dir.join("model.onnx"), max_plans)?)));
+                .and_then(|w| Ok((w, Network::load(&dir.join("model.onnx"), backend, max_plans, threads)?)));
             let checked = checking.join().unwrap_or_else(|_| {
                 Err(Error::ModelCorrupt { path: dir.to_path_buf(), detail: "checking the checksums panicked".into() })
             });
@@ -69,7 +70,8 @@ impl Model {
         });
         checked?;
         let (wordpiecer, network) = loaded?;
-        let find = |name: Option<&str>| name.map(|n| network.output(n)).transpose();
+        let graph = dir.join("model.onnx");
+        let find = |name: Option<&str>| name.map(|n| network.output(&graph, n)).transpose();
         let outputs = HeadOutputs {
             entities: find(spec.entities.as_ref().map(|h| h.output.as_str()))?,
             upos: find(spec.upos.as_ref().map(|h| h.output.as_str()))?,
@@ -82,7 +84,7 @@ impl Model {
         let word_level = network.takes(InputKind::WordIndex);
         if !word_level && (outputs.arcs.is_some() || outputs.upos.is_some()) {
             return Err(Error::ModelUnsupported {
-                path: dir.join("model.onnx"),
+                path: graph,
                 detail: "part-of-speech and dependency heads need a word_index input".into(),
             });
         }

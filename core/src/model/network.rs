@@ -1,28 +1,94 @@
-//! Infer: the ONNX graph in tract, with one optimized plan per concrete
-//! batch shape.
+//! Infer: the ONNX graph, run by one of two backends behind one interface.
 //!
-//! The graph is loaded once (tract memory-maps `model.onnx` while it parses
-//! it), typed and decluttered with its symbolic axes. A plan for a concrete
-//! (batch, sequence, words) shape and a set of wanted outputs is optimized
-//! the first time that shape is asked for and cached: a plan for concrete
-//! shapes runs about 1.5× faster than one with symbolic axes, and leaving
-//! out unwanted outputs (the parse, when only entities are asked for) prunes
-//! their heads from the plan. Two threads asking for the same new shape wait
-//! for one build.
+//! - [`Backend::Tract`] (the default): tract, pure Rust and compiled in, with
+//!   one optimized plan per concrete batch shape (`tract.rs`).
+//! - [`Backend::OnnxRuntime`]: ONNX Runtime, loaded at run time from the
+//!   `libonnxruntime` shared library a user already has (the one the
+//!   `onnxruntime` wheel ships): nothing is downloaded or linked at build
+//!   time (`onnxruntime.rs`). Its kernels are faster than tract's on x86.
 //!
-//! Each plan holds its own copy of the weights, packed for the kernels
-//! chosen for its shape (with its buffers, ≈ 35–55 MB resident for
-//! MiniLM-L6), so the cache keeps at most
-//! `max_plans` of them and forgets the one used longest ago; a batch still
-//! running on a forgotten plan keeps it alive until it ends.
+//! Both take the same [`BatchInput`] and give the wanted outputs as tract
+//! tensors, so everything after inference is the same code.
 
-use std::collections::HashMap;
+mod onnxruntime;
+mod tract;
+
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
 
-use tract_onnx::prelude::*;
+use tract_onnx::prelude::Tensor;
 
+use self::onnxruntime::OnnxRuntimeNetwork;
+use self::tract::TractNetwork;
 use crate::error::{Error, Result};
+
+/// The library that runs the model graph.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Backend {
+    /// tract: pure Rust, compiled into edgemine, nothing else needed.
+    #[default]
+    Tract,
+    /// ONNX Runtime (1.22 or later), loaded when the engine loads from the
+    /// shared library at `library`; `None` = the `ORT_DYLIB_PATH`
+    /// environment variable, else `libonnxruntime.so` on the system
+    /// loader's path. The `onnxruntime` wheel from PyPI ships one
+    /// (`onnxruntime/capi/libonnxruntime.so.*`).
+    OnnxRuntime {
+        /// The `libonnxruntime` shared library.
+        library: Option<PathBuf>,
+        /// Sessions, each with its own copy of the weights (≈ 95 MB for
+        /// the default model) and its share of the engine's threads;
+        /// `None` = 1: every batch on all the threads in turn. As many as
+        /// threads runs batches side by side, one thread each: ≈ 1.2×
+        /// faster on 2 cores, for the memory.
+        sessions: Option<usize>,
+    },
+}
+
+impl Backend {
+    /// The names [`Backend::from_name`] accepts.
+    pub const NAMES: [&'static str; 2] = ["tract", "onnxruntime"];
+
+    /// The backend called `name` (`tract` or `onnxruntime`), with ONNX
+    /// Runtime's library found as [`Backend::OnnxRuntime`] says.
+    pub fn from_name(name: &str) -> Result<Self> {
+        match name {
+            "tract" => Ok(Self::Tract),
+            "onnxruntime" => Ok(Self::OnnxRuntime { library: None, sessions: None }),
+            other => Err(Error::InvalidOption {
+                name: "backend",
+                detail: format!("unknown backend `{other}`; use one of {}", Self::NAMES.join(", ")),
+            }),
+        }
+    }
+
+    /// The backend a command line asks for with a name (`--backend`),
+    /// ONNX Runtime's library (`--onnxruntime-library`) and sessions
+    /// (`--onnxruntime-sessions`): ONNX Runtime's settings alone ask for
+    /// ONNX Runtime; nothing, for the engine's default (`None`).
+    pub fn from_args(name: Option<&str>, library: Option<PathBuf>, sessions: Option<usize>) -> Result<Option<Self>> {
+        if sessions == Some(0) {
+            return Err(Error::InvalidOption {
+                name: "onnxruntime_sessions",
+                detail: "0 sessions cannot run anything; use 1 or more".into(),
+            });
+        }
+        let onnxruntime_settings = library.is_some() || sessions.is_some();
+        Ok(match name.map(Self::from_name).transpose()? {
+            Some(Self::Tract) => Some(Self::Tract),
+            Some(Self::OnnxRuntime { .. }) => Some(Self::OnnxRuntime { library, sessions }),
+            None if onnxruntime_settings => Some(Self::OnnxRuntime { library, sessions }),
+            None => None,
+        })
+    }
+
+    /// The backend's name, as [`Backend::from_name`] reads it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Tract => "tract",
+            Self::OnnxRuntime { .. } => "onnxruntime",
+        }
+    }
+}
 
 /// The inputs a graph may take, recognised by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,8 +105,9 @@ pub(crate) enum InputKind {
 }
 
 impl InputKind {
-    fn from_name(name: &str) -> Option<Self> {
-        Some(match name {
+    /// The input called `name` in the graph at `path`.
+    fn from_name(path: &Path, name: &str) -> Result<Self> {
+        Ok(match name {
             "input_ids" => Self::InputIds,
             "attention_mask" => Self::AttentionMask,
             "token_type_ids" => Self::TokenTypeIds,
@@ -48,7 +115,15 @@ impl InputKind {
             "word_index" => Self::WordIndex,
             "segment_ids" => Self::SegmentIds,
             "position_ids" => Self::PositionIds,
-            _ => return None,
+            _ => {
+                return Err(Error::ModelUnsupported {
+                    path: path.to_path_buf(),
+                    detail: format!(
+                        "unknown graph input `{name}`; the engine feeds input_ids, attention_mask, token_type_ids, \
+                         case_ids, word_index, segment_ids and position_ids"
+                    ),
+                });
+            }
         })
     }
 }
@@ -67,198 +142,84 @@ pub(crate) struct BatchInput {
     pub word_index: Vec<i64>,
 }
 
-type Plan = Arc<TypedRunnableModel>;
-type PlanKey = (usize, usize, usize, u64);
-/// A plan built once (a failed build is kept as its message).
-type PlanCell = Arc<OnceLock<Result<Plan, String>>>;
-
-/// Plans by shape, least recently used forgotten first.
-#[derive(Default)]
-struct PlanCache {
-    plans: HashMap<PlanKey, (PlanCell, u64)>,
-    clock: u64,
-}
-
-impl PlanCache {
-    /// The cell for `key`, new if needed, evicting down to `capacity`.
-    fn cell(&mut self, key: PlanKey, capacity: usize) -> PlanCell {
-        self.clock += 1;
-        let now = self.clock;
-        if let Some((cell, used)) = self.plans.get_mut(&key) {
-            *used = now;
-            return cell.clone();
+impl BatchInput {
+    /// Takes the values of input `kind` (`rows` × the returned columns).
+    fn take(&mut self, kind: InputKind) -> (Vec<i64>, usize) {
+        let (sequence, words) = (self.sequence, self.words);
+        match kind {
+            InputKind::InputIds => (std::mem::take(&mut self.input_ids), sequence),
+            InputKind::AttentionMask => (std::mem::take(&mut self.attention_mask), sequence),
+            InputKind::TokenTypeIds => (vec![0; self.rows * sequence], sequence),
+            InputKind::CaseIds => (std::mem::take(&mut self.case_ids), sequence),
+            InputKind::WordIndex => (std::mem::take(&mut self.word_index), words),
+            InputKind::SegmentIds => (std::mem::take(&mut self.segment_ids), sequence),
+            InputKind::PositionIds => (std::mem::take(&mut self.position_ids), sequence),
         }
-        while self.plans.len() >= capacity.max(1) {
-            let Some(oldest) = self.plans.iter().min_by_key(|(_, (_, used))| *used).map(|(k, _)| *k) else { break };
-            self.plans.remove(&oldest);
-        }
-        self.plans.entry(key).or_insert_with(|| (PlanCell::default(), now)).0.clone()
     }
 }
 
-pub(crate) struct Network {
-    path: PathBuf,
-    model: TypedModel,
-    inputs: Vec<InputKind>,
-    batch: Symbol,
-    sequence: Symbol,
-    words: Option<Symbol>,
-    output_names: Vec<String>,
-    plans: Mutex<PlanCache>,
-    max_plans: usize,
+/// A loaded graph, in the backend chosen.
+pub(crate) enum Network {
+    Tract(Box<TractNetwork>),
+    OnnxRuntime(OnnxRuntimeNetwork),
 }
 
 impl Network {
-    /// Loads and declutters `model.onnx`; keeps at most `max_plans`
-    /// optimized plans.
-    pub fn load(path: &Path, max_plans: usize) -> Result<Self> {
-        let onnx = tract_onnx::onnx();
-        let proto = onnx.proto_model_for_path(path).map_err(|e| Error::ModelCorrupt {
-            path: path.to_path_buf(),
-            detail: format!("not a readable ONNX file ({e})"),
-        })?;
-        let unsupported = |e: TractError| Error::ModelUnsupported {
-            path: path.to_path_buf(),
-            detail: format!(
-                "tract cannot run this graph: {e:#}. Export it with opset 13..18 and dynamic batch and sequence axes"
-            ),
-        };
-        let model = onnx
-            .model_for_proto_model(&proto)
-            .and_then(|m| m.into_typed())
-            .and_then(|m| m.into_decluttered())
-            .map_err(unsupported)?;
-        drop(proto);
-
-        let mut inputs = Vec::new();
-        for outlet in model.input_outlets().map_err(unsupported)? {
-            let name = &model.node(outlet.node).name;
-            inputs.push(InputKind::from_name(name).ok_or_else(|| Error::ModelUnsupported {
-                path: path.to_path_buf(),
-                detail: format!(
-                    "unknown graph input `{name}`; the engine feeds input_ids, attention_mask, token_type_ids, \
-                     case_ids, word_index, segment_ids and position_ids"
-                ),
-            })?);
-        }
-        let axis = |kind: InputKind, k: usize, what: &str| -> Result<Symbol> {
-            let ix = inputs.iter().position(|&i| i == kind).ok_or_else(|| Error::ModelUnsupported {
-                path: path.to_path_buf(),
-                detail: format!("the graph has no {kind:?} input"),
-            })?;
-            let fact = model.input_fact(ix).map_err(unsupported)?;
-            match fact.shape.get(k) {
-                Some(TDim::Sym(s)) => Ok(s.clone()),
-                other => Err(Error::ModelUnsupported {
-                    path: path.to_path_buf(),
-                    detail: format!(
-                        "the {what} axis of input {kind:?} is {other:?}, not symbolic; export with dynamic axes"
-                    ),
-                }),
+    /// Loads `model.onnx` at `path` into `backend`. tract keeps at most
+    /// `max_plans` optimized plans; ONNX Runtime's sessions share `threads`
+    /// threads of their own.
+    pub fn load(path: &Path, backend: &Backend, max_plans: usize, threads: usize) -> Result<Self> {
+        Ok(match backend {
+            Backend::Tract => Self::Tract(Box::new(TractNetwork::load(path, max_plans)?)),
+            Backend::OnnxRuntime { library, sessions } => {
+                let sessions = match sessions.unwrap_or(1) {
+                    0 => {
+                        return Err(Error::InvalidOption {
+                            name: "onnxruntime_sessions",
+                            detail: "0 sessions cannot run anything; use 1 or more".into(),
+                        });
+                    }
+                    n => n,
+                };
+                Self::OnnxRuntime(OnnxRuntimeNetwork::load(path, library.as_deref(), sessions, threads)?)
             }
-        };
-        let batch = axis(InputKind::InputIds, 0, "batch")?;
-        let sequence = axis(InputKind::InputIds, 1, "sequence")?;
-        let words =
-            if inputs.contains(&InputKind::WordIndex) { Some(axis(InputKind::WordIndex, 1, "words")?) } else { None };
-        let output_names = model
-            .output_outlets()
-            .map_err(unsupported)?
-            .iter()
-            .map(|&o| model.outlet_label(o).map(str::to_owned).unwrap_or_else(|| model.node(o.node).name.clone()))
-            .collect();
-        Ok(Self {
-            path: path.to_path_buf(),
-            model,
-            inputs,
-            batch,
-            sequence,
-            words,
-            output_names,
-            plans: Mutex::default(),
-            max_plans,
         })
+    }
+
+    fn inputs(&self) -> &[InputKind] {
+        match self {
+            Self::Tract(n) => n.inputs(),
+            Self::OnnxRuntime(n) => n.inputs(),
+        }
+    }
+
+    fn output_names(&self) -> &[String] {
+        match self {
+            Self::Tract(n) => n.output_names(),
+            Self::OnnxRuntime(n) => n.output_names(),
+        }
     }
 
     /// Whether the graph takes this input.
     pub fn takes(&self, kind: InputKind) -> bool {
-        self.inputs.contains(&kind)
+        self.inputs().contains(&kind)
     }
 
     /// Position of the graph output called `name`.
-    pub fn output(&self, name: &str) -> Result<usize> {
-        self.output_names.iter().position(|n| n == name).ok_or_else(|| Error::ModelUnsupported {
-            path: self.path.clone(),
-            detail: format!("the manifest names output `{name}`, the graph has {:?}", self.output_names),
+    pub fn output(&self, path: &Path, name: &str) -> Result<usize> {
+        let names = self.output_names();
+        names.iter().position(|n| n == name).ok_or_else(|| Error::ModelUnsupported {
+            path: path.to_path_buf(),
+            detail: format!("the manifest names output `{name}`, the graph has {names:?}"),
         })
     }
 
     /// Runs one batch and returns the wanted outputs (by position), in the
     /// order asked.
-    pub fn run(&self, mut input: BatchInput, wanted: &[usize]) -> Result<Vec<Tensor>> {
-        let mask = wanted.iter().fold(0u64, |m, &o| m | (1 << o));
-        let plan = self.plan((input.rows, input.sequence, input.words, mask), wanted)?;
-        let (rows, sequence, words) = (input.rows, input.sequence, input.words);
-        let tensor = |data: Vec<i64>, columns: usize| {
-            tract_ndarray::Array2::from_shape_vec((rows, columns), data)
-                .map(|a| a.into_tvalue())
-                .map_err(|e| Error::Inference(format!("input of the wrong size: {e}")))
-        };
-        let mut feeds = TVec::new();
-        for kind in &self.inputs {
-            feeds.push(match kind {
-                InputKind::InputIds => tensor(std::mem::take(&mut input.input_ids), sequence)?,
-                InputKind::AttentionMask => tensor(std::mem::take(&mut input.attention_mask), sequence)?,
-                InputKind::TokenTypeIds => tensor(vec![0; rows * sequence], sequence)?,
-                InputKind::CaseIds => tensor(std::mem::take(&mut input.case_ids), sequence)?,
-                InputKind::WordIndex => tensor(std::mem::take(&mut input.word_index), words)?,
-                InputKind::SegmentIds => tensor(std::mem::take(&mut input.segment_ids), sequence)?,
-                InputKind::PositionIds => tensor(std::mem::take(&mut input.position_ids), sequence)?,
-            });
+    pub fn run(&self, input: BatchInput, wanted: &[usize]) -> Result<Vec<Tensor>> {
+        match self {
+            Self::Tract(n) => n.run(input, wanted),
+            Self::OnnxRuntime(n) => n.run(input, wanted),
         }
-        let outputs = plan.run(feeds).map_err(|e| Error::Inference(format!("{e:#}")))?;
-        Ok(outputs.into_iter().map(|v| v.into_tensor()).collect())
-    }
-
-    fn plan(&self, key: PlanKey, wanted: &[usize]) -> Result<Plan> {
-        let cell = {
-            let mut plans = self.plans.lock().map_err(|_| Error::Inference("plan cache poisoned".into()))?;
-            plans.cell(key, self.max_plans)
-        };
-        cell.get_or_init(|| self.build_plan(key, wanted).map_err(|e| format!("{e:#}"))).clone().map_err(|e| {
-            Error::ModelUnsupported {
-                path: self.path.clone(),
-                detail: format!("cannot build a plan for batch {}×{}: {e}", key.0, key.1),
-            }
-        })
-    }
-
-    fn build_plan(&self, (rows, sequence, words, _): PlanKey, wanted: &[usize]) -> TractResult<Plan> {
-        let mut model = self.model.clone();
-        let outlets: Vec<OutletId> =
-            wanted.iter().map(|&o| model.output_outlets().map(|all| all[o])).collect::<TractResult<_>>()?;
-        model.select_output_outlets(&outlets)?;
-        let mut values = SymbolValues::default().with(&self.batch, rows as i64).with(&self.sequence, sequence as i64);
-        if let Some(w) = &self.words {
-            values = values.with(w, words as i64);
-        }
-        model.set_symbols(&values.to_dim_map())?.into_optimized()?.into_runnable()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_cache_forgets_the_plan_used_longest_ago() {
-        let mut cache = PlanCache::default();
-        let a = cache.cell((1, 16, 16, 1), 2);
-        let _b = cache.cell((2, 16, 16, 1), 2);
-        assert!(Arc::ptr_eq(&a, &cache.cell((1, 16, 16, 1), 2)), "a cached plan is reused");
-        cache.cell((4, 16, 16, 1), 2);
-        assert_eq!(cache.plans.len(), 2);
-        assert!(cache.plans.contains_key(&(1, 16, 16, 1)), "used most recently, kept");
-        assert!(!cache.plans.contains_key(&(2, 16, 16, 1)), "used longest ago, forgotten");
     }
 }
