@@ -31,8 +31,11 @@ pub struct EngineArgs {
     /// onnxruntime (loaded at run time from --onnxruntime-library).
     #[arg(long, env = "EDGEMINE_BACKEND", value_parser = edgemine::Backend::NAMES)]
     pub backend: Option<String>,
-    /// The libonnxruntime shared library for the onnxruntime backend.
-    #[arg(long, env = "ORT_DYLIB_PATH")]
+    /// The libonnxruntime shared library for the onnxruntime backend
+    /// (default: ORT_DYLIB_PATH, else libonnxruntime.so on the loader's
+    /// path). Not bound to ORT_DYLIB_PATH itself: a library path in the
+    /// environment must not switch the backend, only this flag does.
+    #[arg(long, env = "EDGEMINE_ONNXRUNTIME_LIBRARY")]
     pub onnxruntime_library: Option<PathBuf>,
     /// ONNX Runtime sessions, each with its own copy of the weights
     /// (≈ 95 MB): 1 (default) runs each batch on every thread; as many as
