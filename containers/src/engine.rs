@@ -33,8 +33,9 @@ pub struct EngineArgs {
     pub backend: Option<String>,
     /// The libonnxruntime shared library for the onnxruntime backend
     /// (default: ORT_DYLIB_PATH, else libonnxruntime.so on the loader's
-    /// path). Not bound to ORT_DYLIB_PATH itself: a library path in the
-    /// environment must not switch the backend, only this flag does.
+    /// path). Given, it asks for the onnxruntime backend; ORT_DYLIB_PATH
+    /// only names the library, so it is not this flag's variable: a path
+    /// set there for other programs must not switch the backend.
     #[arg(long, env = "EDGEMINE_ONNXRUNTIME_LIBRARY")]
     pub onnxruntime_library: Option<PathBuf>,
     /// ONNX Runtime sessions, each with its own copy of the weights
