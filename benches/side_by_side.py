@@ -23,7 +23,11 @@ numbers to quote about edgemine's speed, each row a configuration:
   every instruction set of this CPU; `avx2`: `TRACT_CPU_ISA` limits it to
   AVX2+FMA (a Skylake-era laptop); `onnxruntime`: the onnxruntime backend
   (`EDGEMINE_BACKEND=onnxruntime`, the library of the onnxruntime wheel
-  this script imports), which uses every instruction set of this CPU. `all tasks` adds key phrases and triples
+  this script imports), which uses every instruction set of this CPU;
+  `onnxruntime-int8`: the same with the model's int8 graph, onnxruntime's
+  default (`EDGEMINE_PRECISION=int8`: faster, a little less accurate; see
+  the manifest's `graphs.int8`), and `onnxruntime` then runs it with
+  `EDGEMINE_PRECISION=fp32`. `all tasks` adds key phrases and triples
   (`--tasks entities,parse,keyphrases,triples`); its line says its time
   against entities+parse on the same corpus. onnxruntime keeps every
   instruction set of the CPU in all rows.
@@ -60,7 +64,7 @@ Build, then run:
     python benches/side_by_side.py --isa native --no-http --raw
 
 Options: `--documents N` (first N documents), `--isa
-all|both|native|avx2|onnxruntime` (default all: native, avx2, onnxruntime), `--http-clients 1,4,16`, `--http-sentences N` (0: every
+all|both|native|avx2|onnxruntime|onnxruntime-int8` (default all: the four), `--http-clients 1,4,16`, `--http-sentences N` (0: every
 sentence of the corpus), `--no-http`, `--raw` (with `--repeats`), `--bin`
 (folder of edgemine, edgemine-server, tract-profile, tract-batches),
 `--model`, `--data` (EDGEMINE_DATA, default ../shared/data).
@@ -460,9 +464,10 @@ def peer_main(args: argparse.Namespace) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--isa", choices=["all", "both", "native", "avx2", "onnxruntime"], default="all",
+    ap.add_argument("--isa", choices=["all", "both", "native", "avx2", "onnxruntime", "onnxruntime-int8"], default="all",
                     help="engine settings, one row each: tract with every instruction set (native), tract with AVX2+FMA only "
-                         "(avx2), the onnxruntime backend; both = native and avx2; all (default) = the three")
+                         "(avx2), the onnxruntime backend in fp32 and with the model's int8 graph; both = native and avx2; "
+                         "all (default) = the four")
     ap.add_argument("--model", type=Path, default=ROOT / "models" / "minilm-tagger")
     ap.add_argument("--bin", type=Path, default=ROOT / "target" / "release", help="folder of edgemine, edgemine-server, tract-profile, tract-batches")
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("EDGEMINE_DATA", ROOT.parent / "shared" / "data")))
@@ -480,15 +485,19 @@ def main() -> None:
         return
     clients_list = [int(c) for c in args.http_clients.split(",") if c.strip()]
 
-    isas = {"all": ["native", "avx2", "onnxruntime"], "both": ["native", "avx2"]}.get(args.isa, [args.isa])
+    isas = {"all": ["native", "avx2", "onnxruntime", "onnxruntime-int8"], "both": ["native", "avx2"]}.get(args.isa, [args.isa])
     # The onnxruntime backend loads the library of the onnxruntime wheel this script imports.
     ort_library = str(min((Path(ort.__file__).parent / "capi").glob("libonnxruntime.so.*")))
     envs = {"native": dict(os.environ), "avx2": dict(os.environ, TRACT_CPU_ISA=AVX2_ONLY),
-            "onnxruntime": dict(os.environ, EDGEMINE_BACKEND="onnxruntime", ORT_DYLIB_PATH=ort_library)}
-    for name in ("native", "onnxruntime"):
+            "onnxruntime": dict(os.environ, EDGEMINE_BACKEND="onnxruntime", ORT_DYLIB_PATH=ort_library,
+                                EDGEMINE_PRECISION="fp32"),
+            "onnxruntime-int8": dict(os.environ, EDGEMINE_BACKEND="onnxruntime", ORT_DYLIB_PATH=ort_library,
+                                     EDGEMINE_PRECISION="int8")}
+    for name in ("native", "onnxruntime", "onnxruntime-int8"):
         envs[name].pop("TRACT_CPU_ISA", None)
     for name in ("native", "avx2"):
         envs[name].pop("EDGEMINE_BACKEND", None)
+        envs[name].pop("EDGEMINE_PRECISION", None)
     cpus = len(os.sched_getaffinity(0))
     docs, sentence_words = corpus(args.data, args.documents)
     sentences = [s for d in docs for s in d]
@@ -504,7 +513,8 @@ def main() -> None:
     print(f"CPUs:    {cpus} ({cpu_name()}); onnxruntime {ort.__version__}")
     print(f"model:   {args.model} (model.onnx {(args.model / 'model.onnx').stat().st_size / 1e6:.1f} MB, int8 storage)")
     print(f"engine:  {', '.join(isas)}" + (f"  (avx2: tract with TRACT_CPU_ISA={AVX2_ONLY})" if "avx2" in isas else "")
-          + (f"  (onnxruntime: EDGEMINE_BACKEND=onnxruntime, {ort_library})" if "onnxruntime" in isas else ""), flush=True)
+          + (f"  (onnxruntime: EDGEMINE_BACKEND=onnxruntime, {ort_library})" if "onnxruntime" in isas else "")
+          + ("  (onnxruntime-int8: also EDGEMINE_PRECISION=int8)" if "onnxruntime-int8" in isas else ""), flush=True)
 
     rows: list[tuple[str, float, float | None, float | None]] = []  # name, words/s, RSS MB, first result s
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -634,7 +644,7 @@ def raw_comparison(args: argparse.Namespace, fp32: Path, batches_file: Path, isa
     if not tract_batches.exists():
         print(f"  {tract_batches} is missing (cargo build --release -p edgemine-benches): tract side not shown")
         return
-    for isa in isas:
+    for isa in [i for i in isas if i in ("native", "avx2")]:
         tract = {}
         for workers in (1, cpus):
             child = run_child([tract_batches, args.model / "model.onnx", batches_file, str(args.repeats), str(workers)], envs[isa])

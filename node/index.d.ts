@@ -164,7 +164,13 @@ export interface EngineInfo {
   tasks: TaskName[];
   entity_labels: string[];
   max_wordpieces: number;
+  /** For a model trained on packed sentences, the wordpieces of a pack. */
+  pack_wordpieces: number | null;
   threads: number;
+  /** The library running the graph: `'tract'` or `'onnxruntime'` (`EDGEMINE_BACKEND`). */
+  backend: string;
+  /** What the graph computes in: `'fp32'` or `'int8'` (`EDGEMINE_PRECISION`). */
+  precision: string;
   load_ms: number;
 }
 

@@ -68,21 +68,28 @@ struct BackendArgs {
     /// --threads runs batches side by side (faster, for the memory).
     #[arg(long, value_name = "N")]
     onnxruntime_sessions: Option<usize>,
+    #[arg(long, value_name = "NAME", value_parser = edgemine::Precision::NAMES, help = edgemine::Precision::HELP)]
+    precision: Option<String>,
 }
 
 impl BackendArgs {
-    /// The backend asked for (ONNX Runtime's settings alone ask for ONNX
-    /// Runtime); a bad value exits as a bad command line.
-    fn backend(&self) -> Result<Option<edgemine::Backend>, ExitCode> {
-        edgemine::Backend::from_args(
+    /// `config` with the backend (ONNX Runtime's settings alone ask for
+    /// ONNX Runtime) and the precision asked for; a bad value exits as a
+    /// bad command line.
+    fn apply(&self, config: EngineConfig) -> Result<EngineConfig, ExitCode> {
+        let usage = |e: edgemine::Error| {
+            eprintln!("edgemine: {e}");
+            ExitCode::from(EXIT_USAGE)
+        };
+        let backend = edgemine::Backend::from_args(
             self.backend.as_deref(),
             self.onnxruntime_library.clone(),
             self.onnxruntime_sessions,
         )
-        .map_err(|e| {
-            eprintln!("edgemine: {e}");
-            ExitCode::from(EXIT_USAGE)
-        })
+        .map_err(usage)?;
+        // `auto` is "no precision asked for": the environment still counts.
+        let precision = self.precision.as_deref().map(edgemine::Precision::from_name).transpose().map_err(usage)?;
+        Ok(EngineConfig { backend, precision: precision.flatten(), ..config })
     }
 }
 
@@ -219,15 +226,12 @@ fn load(config: EngineConfig) -> Result<Engine, ExitCode> {
 }
 
 fn models(args: ModelArgs) -> ExitCode {
-    let backend = match args.backend.backend() {
-        Ok(b) => b,
+    let config =
+        args.backend.apply(EngineConfig { model_dir: args.model, threads: args.threads, ..EngineConfig::default() });
+    let engine = match config.and_then(load) {
+        Ok(e) => e,
         Err(code) => return code,
     };
-    let engine =
-        match load(EngineConfig { model_dir: args.model, threads: args.threads, backend, ..EngineConfig::default() }) {
-            Ok(e) => e,
-            Err(code) => return code,
-        };
     let info = engine.info();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&info).unwrap_or_default());
@@ -243,25 +247,21 @@ fn models(args: ModelArgs) -> ExitCode {
             None => println!("packing   none: one sentence a sequence (as trained)"),
         }
         println!("threads   {}", info.threads);
-        println!("backend   {}", info.backend);
+        println!("backend   {} ({})", info.backend, info.precision);
         println!("loaded in {} ms", info.load_ms);
     }
     ExitCode::SUCCESS
 }
 
 fn extract(args: ExtractArgs) -> ExitCode {
-    let backend = match args.backend.backend() {
-        Ok(b) => b,
-        Err(code) => return code,
-    };
-    let config = EngineConfig {
+    let config = args.backend.apply(EngineConfig {
         model_dir: args.model.clone(),
         threads: args.threads,
         max_plans: Some(args.max_plans),
         phrase_cache: Some(args.phrase_cache),
-        backend,
-    };
-    let engine = match load(config) {
+        ..EngineConfig::default()
+    });
+    let engine = match config.and_then(load) {
         Ok(e) => e,
         Err(code) => return code,
     };

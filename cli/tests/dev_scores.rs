@@ -6,7 +6,9 @@
 //! engine reads the document as it reads any (packing its sentences when
 //! the model was trained that way, as evaluate.py does); the CLI still
 //! splits sentences itself. Each check runs with tract, and again with
-//! ONNX Runtime where `ORT_DYLIB_PATH` names its library.
+//! ONNX Runtime where `ORT_DYLIB_PATH` names its library, in fp32 and with
+//! the model's int8 graph (against the int8 graph's own scores, recorded in
+//! the manifest's `graphs.int8.evaluation` by models/recipe/int8.py).
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -25,12 +27,20 @@ fn data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
 }
 
-fn manifest_score(dataset: &str, key: &str) -> f64 {
+/// A way to run the model: the backend and the precision (`--backend`, `--precision`).
+type Run = (&'static str, &'static str);
+
+/// The dev score the manifest records for the graph `run` loads.
+fn manifest_score((_, precision): Run, dataset: &str, key: &str) -> f64 {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/minilm-tagger/edgemine.json");
     let manifest: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("manifest")).expect("json");
-    manifest["evaluation"][dataset][key]
+    let evaluation = match precision {
+        "fp32" => &manifest["evaluation"],
+        other => &manifest["graphs"][other]["evaluation"],
+    };
+    evaluation[dataset][key]
         .as_f64()
-        .unwrap_or_else(|| panic!("manifest has no evaluation.{dataset}.{key}"))
+        .unwrap_or_else(|| panic!("manifest has no {precision} evaluation.{dataset}.{key}"))
 }
 
 /// A dev document: its sentences, in order.
@@ -63,10 +73,10 @@ fn documents(path: PathBuf) -> Vec<GoldDocument> {
 
 /// The gold documents of a dev file and the CLI's records for them (one
 /// per document) with `tasks`.
-fn gold_and_cli(file: &str, tasks: &str, backend: &str) -> (Vec<GoldDocument>, Vec<Value>) {
+fn gold_and_cli(file: &str, tasks: &str, run: Run) -> (Vec<GoldDocument>, Vec<Value>) {
     let gold = documents(data_dir().join(file));
     let texts: Vec<String> = gold.iter().map(document_text).collect();
-    let records = run_cli(tasks, &texts, tasks, backend);
+    let records = run_cli(tasks, &texts, tasks, run);
     (gold, records)
 }
 
@@ -78,7 +88,7 @@ fn document_text(doc: &GoldDocument) -> String {
 
 /// Runs `edgemine extract` on one JSON line per document and returns the
 /// output records in input order.
-fn run_cli(name: &str, texts: &[String], tasks: &str, backend: &str) -> Vec<Value> {
+fn run_cli(name: &str, texts: &[String], tasks: &str, (backend, precision): Run) -> Vec<Value> {
     let input = std::env::temp_dir().join(format!("edgemine-{name}-{}.jsonl", std::process::id()));
     let lines: Vec<String> =
         texts.iter().enumerate().map(|(k, t)| serde_json::json!({"id": k, "text": t}).to_string()).collect();
@@ -97,6 +107,8 @@ fn run_cli(name: &str, texts: &[String], tasks: &str, backend: &str) -> Vec<Valu
             tasks,
             "--backend",
             backend,
+            "--precision",
+            precision,
         ])
         .arg(&input)
         .output()
@@ -143,30 +155,31 @@ fn bio_spans(tags: &[String]) -> HashSet<(usize, usize, String)> {
     out
 }
 
-/// The backends to check: tract, and ONNX Runtime where `ORT_DYLIB_PATH`
-/// names its library (test.sh sets it to the onnxruntime wheel's).
-fn backends() -> Vec<&'static str> {
+/// The runs to check: tract, and ONNX Runtime in fp32 and int8 where
+/// `ORT_DYLIB_PATH` names its library (test.sh sets it to the onnxruntime
+/// wheel's).
+fn runs() -> Vec<Run> {
     match std::env::var_os("ORT_DYLIB_PATH") {
-        Some(_) => vec!["tract", "onnxruntime"],
+        Some(_) => vec![("tract", "fp32"), ("onnxruntime", "fp32"), ("onnxruntime", "int8")],
         None => {
             eprintln!("ORT_DYLIB_PATH is not set: the onnxruntime backend is not checked");
-            vec!["tract"]
+            vec![("tract", "fp32")]
         }
     }
 }
 
 #[test]
 fn entities_reproduce_the_models_dev_f1() {
-    backends().into_iter().for_each(entities_reproduce_the_models_dev_f1_with);
+    runs().into_iter().for_each(entities_reproduce_the_models_dev_f1_with);
 }
 
 #[test]
 fn parse_reproduces_the_models_dev_upos_and_las() {
-    backends().into_iter().for_each(parse_reproduces_the_models_dev_upos_and_las_with);
+    runs().into_iter().for_each(parse_reproduces_the_models_dev_upos_and_las_with);
 }
 
-fn entities_reproduce_the_models_dev_f1_with(backend: &str) {
-    let (gold, records) = gold_and_cli("uner_ewt/en_ewt-ud-dev.iob2", "entities", backend);
+fn entities_reproduce_the_models_dev_f1_with(run: Run) {
+    let (gold, records) = gold_and_cli("uner_ewt/en_ewt-ud-dev.iob2", "entities", run);
     let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
     for (doc, record) in gold.iter().zip(&records) {
         let (starts, ends) = word_bounds(doc);
@@ -193,13 +206,13 @@ fn entities_reproduce_the_models_dev_f1_with(backend: &str) {
         fn_ += gold.difference(&pred).count();
     }
     let f1 = 200.0 * tp as f64 / (2 * tp + fp + fn_) as f64;
-    let expected = manifest_score("uner_ewt_dev", "entity_f1");
-    eprintln!("CLI ({backend}) entity F1 on uner_ewt dev: {f1:.2} (model: {expected:.2})");
-    assert!((f1 - expected).abs() <= 0.3, "CLI ({backend}) entity F1 {f1:.2}, the model's dev F1 is {expected:.2}");
+    let expected = manifest_score(run, "uner_ewt_dev", "entity_f1");
+    eprintln!("CLI ({run:?}) entity F1 on uner_ewt dev: {f1:.2} (model: {expected:.2})");
+    assert!((f1 - expected).abs() <= 0.3, "CLI ({run:?}) entity F1 {f1:.2}, the model's dev F1 is {expected:.2}");
 }
 
-fn parse_reproduces_the_models_dev_upos_and_las_with(backend: &str) {
-    let (gold, records) = gold_and_cli("ud_ewt/en_ewt-ud-dev.conllu", "parse", backend);
+fn parse_reproduces_the_models_dev_upos_and_las_with(run: Run) {
+    let (gold, records) = gold_and_cli("ud_ewt/en_ewt-ud-dev.conllu", "parse", run);
     let (mut n, mut upos, mut las) = (0usize, 0usize, 0usize);
     for (doc, record) in gold.iter().zip(&records) {
         let out = record["words"].as_array().expect("words");
@@ -230,10 +243,8 @@ fn parse_reproduces_the_models_dev_upos_and_las_with(backend: &str) {
         }
     }
     let (upos, las) = (100.0 * upos as f64 / n as f64, 100.0 * las as f64 / n as f64);
-    let (want_upos, want_las) = (manifest_score("ud_ewt_dev", "upos"), manifest_score("ud_ewt_dev", "las"));
-    eprintln!(
-        "CLI ({backend}) on ud_ewt dev: UPOS {upos:.2} (model {want_upos:.2}), LAS {las:.2} (model {want_las:.2})"
-    );
-    assert!((upos - want_upos).abs() <= 0.3, "{backend}: UPOS {upos:.2} vs {want_upos:.2}");
-    assert!((las - want_las).abs() <= 0.3, "{backend}: LAS {las:.2} vs {want_las:.2}");
+    let (want_upos, want_las) = (manifest_score(run, "ud_ewt_dev", "upos"), manifest_score(run, "ud_ewt_dev", "las"));
+    eprintln!("CLI ({run:?}) on ud_ewt dev: UPOS {upos:.2} (model {want_upos:.2}), LAS {las:.2} (model {want_las:.2})");
+    assert!((upos - want_upos).abs() <= 0.3, "{run:?}: UPOS {upos:.2} vs {want_upos:.2}");
+    assert!((las - want_las).abs() <= 0.3, "{run:?}: LAS {las:.2} vs {want_las:.2}");
 }

@@ -43,6 +43,8 @@ pub struct EngineArgs {
     /// threads runs batches side by side.
     #[arg(long, env = "EDGEMINE_ONNXRUNTIME_SESSIONS")]
     pub onnxruntime_sessions: Option<usize>,
+    #[arg(long, env = "EDGEMINE_PRECISION", value_parser = edgemine::Precision::NAMES, help = edgemine::Precision::HELP)]
+    pub precision: Option<String>,
     /// Default tasks, comma separated (entities,parse,keyphrases,triples);
     /// default: every task the model can do. Requests may choose their own.
     #[arg(long, env = "EDGEMINE_TASKS", value_delimiter = ',')]
@@ -80,6 +82,7 @@ impl EngineArgs {
                 self.onnxruntime_library.clone(),
                 self.onnxruntime_sessions,
             )?,
+            precision: self.precision.as_deref().map(edgemine::Precision::from_name).transpose()?.flatten(),
         };
         let engine = Engine::with_config(config).context("cannot load the models")?;
         Ok((Arc::new(engine), started.elapsed().as_secs_f64()))

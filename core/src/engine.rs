@@ -14,7 +14,7 @@ use crate::decode;
 use crate::error::{Error, Result};
 use crate::extraction::{Entity, Extraction, KeyPhrase, Span, Triple, TripleArgument, Word};
 use crate::keyphrases::{self, Candidate, DocumentVectors, ParsedDocument};
-use crate::model::{Backend, Model};
+use crate::model::{Backend, Model, Precision};
 use crate::offsets::OffsetMap;
 use crate::options::{Aggregation, Options, Task};
 use crate::phrase_cache::{DEFAULT_PHRASE_CACHE, PhraseCache, PhraseKey};
@@ -50,6 +50,13 @@ pub struct EngineConfig {
     /// `EDGEMINE_BACKEND` environment variable names (`tract` or
     /// `onnxruntime`), else [`Backend::Tract`].
     pub backend: Option<Backend>,
+    /// What the graph computes in; `None` = the one the
+    /// `EDGEMINE_PRECISION` environment variable names (`auto`, `fp32` or
+    /// `int8`), else automatic: the model's int8 graph where its manifest
+    /// makes it the default for the backend, else fp32. The default model
+    /// ships an int8 graph for ONNX Runtime, its default there (faster, a
+    /// little less accurate: its model card says how much).
+    pub precision: Option<Precision>,
 }
 
 /// Plans an engine keeps by default. Short sequences share rows of one
@@ -108,6 +115,8 @@ pub struct EngineInfo {
     pub threads: usize,
     /// The library running the graph: `tract` or `onnxruntime`.
     pub backend: String,
+    /// What the graph computes in: `fp32` or `int8`.
+    pub precision: String,
     /// Time to load the model, in milliseconds.
     pub load_ms: u128,
 }
@@ -176,7 +185,17 @@ impl Engine {
                 Err(_) => Backend::default(),
             },
         };
-        let model = Model::load(&dir, &backend, max_plans, threads)?;
+        let precision = match config.precision {
+            Some(precision) => Some(precision),
+            None => match std::env::var("EDGEMINE_PRECISION") {
+                Ok(name) => Precision::from_name(&name).map_err(|_| Error::InvalidOption {
+                    name: "precision",
+                    detail: format!("EDGEMINE_PRECISION is `{name}`; use one of {}", Precision::NAMES.join(", ")),
+                })?,
+                Err(_) => None,
+            },
+        };
+        let model = Model::load(&dir, &backend, precision, max_plans, threads)?;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(|i| format!("edgemine-{i}"))
@@ -204,6 +223,7 @@ impl Engine {
             pack_wordpieces: spec.pack_wordpieces,
             threads: self.threads,
             backend: self.backend.name().into(),
+            precision: self.model.precision.name().into(),
             load_ms: self.load_time.as_millis(),
         }
     }

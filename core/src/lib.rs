@@ -38,7 +38,7 @@ pub use engine::{DEFAULT_MAX_PLANS, DEFAULT_MODEL, Engine, EngineConfig, EngineI
 pub use error::{Error, Result, document_from_bytes};
 pub use extraction::{Entity, Extraction, KeyPhrase, Span, Triple, TripleArgument, Word};
 pub use keyphrases::KeyphraseOptions;
-pub use model::Backend;
+pub use model::{Backend, Precision};
 pub use offsets::OffsetUnit;
 pub use options::{Aggregation, Options, Task};
 pub use phrase_cache::DEFAULT_PHRASE_CACHE;

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use edgemine::decode::is_tree;
 use edgemine::keyphrases::normalize;
-use edgemine::{Backend, Engine, EngineConfig, Error, Extraction, OffsetUnit, Options, Task};
+use edgemine::{Backend, Engine, EngineConfig, Error, Extraction, OffsetUnit, Options, Precision, Task};
 use proptest::prelude::*;
 
 fn engine() -> &'static Engine {
@@ -284,6 +284,45 @@ fn missing_and_corrupt_models_are_named() {
 }
 
 #[test]
+fn graphs_of_other_precisions_are_read_from_the_manifest() {
+    // Copies of the default model whose manifest lists an int8 graph.
+    let shipped = engine().info().dir;
+    let with_graphs = |name: &str, graphs: serde_json::Value| {
+        let dir = std::env::temp_dir().join(format!("edgemine-graphs-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        for f in ["model.onnx", "tokenizer.json"] {
+            std::fs::copy(shipped.join(f), dir.join(f)).expect("copy");
+        }
+        let mut manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(shipped.join("edgemine.json")).expect("manifest"))
+                .expect("json");
+        manifest["graphs"] = graphs;
+        // A graph the engine does not read is not checksummed.
+        let files = manifest["files"].as_object_mut().expect("files");
+        files.remove("model.int8.onnx");
+        files.insert("elsewhere.onnx".into(), serde_json::json!({"sha256": "00", "bytes": 1}));
+        std::fs::write(dir.join("edgemine.json"), manifest.to_string()).expect("write manifest");
+        let loaded = Engine::from_dir(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        loaded
+    };
+    let other_backend = serde_json::json!({"int8": {"file": "elsewhere.onnx", "backends": ["onnxruntime"]}});
+    let loaded = with_graphs("other", other_backend).expect("fp32 under tract, the int8 graph left alone");
+    assert_eq!(loaded.info().precision, "fp32");
+    let not_default = serde_json::json!({"int8": {"file": "elsewhere.onnx", "backends": ["tract"]}});
+    assert_eq!(with_graphs("opt-in", not_default).expect("fp32: int8 is not the default").info().precision, "fp32");
+    let missing = serde_json::json!({"int8": {"file": "missing.onnx", "backends": ["tract"], "default": true}});
+    let err = with_graphs("missing", missing).err().expect("automatic picks the int8 graph listed for tract");
+    assert!(matches!(&err, Error::ModelNotFound { path, .. } if path.ends_with("missing.onnx")), "{err}");
+    let outside = serde_json::json!({"int8": {"file": "../model.onnx", "backends": ["tract"], "default": true}});
+    let err = with_graphs("outside", outside).err().expect("a path out of the folder");
+    assert!(matches!(&err, Error::ModelUnsupported { .. }) && err.to_string().contains("../model.onnx"), "{err}");
+    let unknown = serde_json::json!({"fp8": {"file": "model.onnx", "backends": ["tract"]}});
+    let err = with_graphs("unknown", unknown).err().expect("an unknown precision");
+    assert!(matches!(&err, Error::ModelUnsupported { .. }) && err.to_string().contains("fp8"), "{err}");
+}
+
+#[test]
 fn sentences_pack_as_the_manifest_says_unless_options_say_otherwise() {
     // A copy of the default model whose manifest says it was trained on
     // sentences packed into sequences of up to 64 wordpieces.
@@ -334,13 +373,16 @@ fn close(a: &Extraction, b: &Extraction) -> bool {
 #[test]
 #[ignore = "needs ONNX Runtime: set ORT_DYLIB_PATH to a libonnxruntime.so (test.sh uses the onnxruntime wheel's)"]
 fn the_onnxruntime_backend_extracts_what_tract_does() {
+    // The same fp32 graph: the same results (the int8 graph is checked on
+    // the dev sets by cli/tests/dev_scores.rs).
     let ort = Engine::with_config(EngineConfig {
         backend: Some(Backend::OnnxRuntime { library: None, sessions: Some(2) }),
+        precision: Some(Precision::Fp32),
         threads: Some(2),
         ..EngineConfig::default()
     })
     .expect("ONNX Runtime loads from ORT_DYLIB_PATH");
-    assert_eq!(ort.info().backend, "onnxruntime");
+    assert_eq!((ort.info().backend.as_str(), ort.info().precision.as_str()), ("onnxruntime", "fp32"));
     let sample =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../samples/sample.txt")).expect("sample");
     let docs = [
@@ -359,6 +401,72 @@ fn the_onnxruntime_backend_extracts_what_tract_does() {
         assert!(got.entities.as_ref().is_some_and(|e| !e.is_empty()) || doc == 2, "document {doc} has entities");
         assert!(close(&got, &want), "document {doc}: {got:?}\n{want:?}");
     }
+}
+
+#[test]
+#[ignore = "needs ONNX Runtime: set ORT_DYLIB_PATH to a libonnxruntime.so (test.sh uses the onnxruntime wheel's)"]
+fn onnxruntime_computes_in_int8_unless_fp32_is_asked_for() {
+    let onnxruntime = || Some(Backend::OnnxRuntime { library: None, sessions: None });
+    let int8 = Engine::with_config(EngineConfig { backend: onnxruntime(), ..EngineConfig::default() })
+        .expect("ONNX Runtime loads from ORT_DYLIB_PATH");
+    assert_eq!(int8.info().precision, "int8", "automatic: the manifest makes the int8 graph onnxruntime's default");
+    let fp32 = Engine::with_config(EngineConfig {
+        backend: onnxruntime(),
+        precision: Some(Precision::Fp32),
+        ..EngineConfig::default()
+    })
+    .expect("fp32 on request");
+    assert_eq!(fp32.info().precision, "fp32");
+    // Close, not equal: int8 moves the scores a little, a boundary now and
+    // then (here "General Electric" may shrink to "Electric"): the same
+    // entities with the same labels, each overlapping its fp32 span.
+    let text = "Anna Keller of General Electric visited the plant in Hamburg on Monday.";
+    let options = Options::default().with_tasks([Task::Entities, Task::Parse]);
+    let (a, b) = (int8.extract_with(text, &options).expect("int8"), fp32.extract_with(text, &options).expect("fp32"));
+    let entities = |x: &Extraction| x.entities.clone().unwrap_or_default();
+    let (a_entities, b_entities) = (entities(&a), entities(&b));
+    assert_eq!(a_entities.len(), 3, "{a_entities:?}");
+    assert_eq!(a_entities.len(), b_entities.len(), "{a_entities:?}\n{b_entities:?}");
+    for (x, y) in a_entities.iter().zip(&b_entities) {
+        assert!(x.label == y.label && x.start < y.end && y.start < x.end, "{x:?} against fp32 {y:?}");
+    }
+    assert!(a_entities.iter().zip(&b_entities).any(|(x, y)| x.score != y.score), "the int8 graph really ran");
+    // The parse too: almost every word keeps its head and label.
+    let words = |x: &Extraction| x.words.iter().flatten().map(|w| (w.head, w.deprel.clone())).collect::<Vec<_>>();
+    let (a_words, b_words) = (words(&a), words(&b));
+    let same = a_words.iter().zip(&b_words).filter(|(x, y)| x == y).count();
+    assert!(a_words.len() == b_words.len() && same + 1 >= b_words.len(), "{a_words:?}\n{b_words:?}");
+    // Activation scales are fixed in the graph, not computed per batch: a
+    // document's result is exactly the same alone as among others.
+    let docs = [
+        text,
+        "The pumps at the Rotterdam site were replaced by Siemens engineers, who also checked the valves.",
+        "Kurz.",
+        "On 3 March 2021 the board of Nordwind AG in Bremen approved the merger with a Danish supplier.",
+    ];
+    let batch = int8.extract_batch_with(&docs, &options);
+    for (doc, result) in docs.iter().zip(batch) {
+        assert_eq!(result.expect("batch"), int8.extract_with(doc, &options).expect("alone"), "{doc}");
+    }
+}
+
+#[test]
+fn the_int8_graph_is_for_the_backends_it_names() {
+    // tract's int8 kernels are slower than its fp32 ones: automatic is fp32
+    // there, and int8 asked for is refused with what to do instead.
+    assert_eq!(engine().info().precision, "fp32");
+    let err = Engine::with_config(EngineConfig {
+        backend: Some(Backend::Tract),
+        precision: Some(Precision::Int8),
+        ..EngineConfig::default()
+    })
+    .err()
+    .expect("no int8 graph for tract");
+    assert!(matches!(&err, Error::InvalidOption { name: "precision", .. }), "{err}");
+    assert!(err.to_string().contains("onnxruntime") && err.to_string().contains("fp32"), "{err}");
+    assert_eq!(Precision::from_name("auto").ok(), Some(None));
+    assert_eq!(Precision::from_name("int8").ok(), Some(Some(Precision::Int8)));
+    assert!(matches!(Precision::from_name("fp16"), Err(Error::InvalidOption { name: "precision", .. })));
 }
 
 #[test]

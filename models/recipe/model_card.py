@@ -72,6 +72,53 @@ def with_variant_table(card: str, table: list[str]) -> str:
     return "\n".join(lines[:start] + table + lines[end:])
 
 
+INT8_HEADING = "## int8 graph for onnxruntime"
+
+
+def int8_section(manifest: dict) -> list[str]:
+    """The card's section on the manifest's int8 graph (`recipe/int8.py`), if any."""
+    graph = manifest.get("graphs", {}).get("int8")
+    if not graph:
+        return []
+    ent, ud = graph["evaluation"]["uner_ewt_dev"], graph["evaluation"]["ud_ewt_dev"]
+    size = manifest["files"][graph["file"]]["bytes"] / 1e6
+    return [
+        INT8_HEADING,
+        "",
+        f"`{graph['file']}` ({size:.1f} MB) computes its matrix products in int8 for "
+        f"{', '.join(graph['backends'])}. "
+        + (
+            "The engine runs it by default on those backends (`\"default\": true` in the manifest); "
+            "`--precision fp32` runs `model.onnx` instead. "
+            if graph["default"]
+            else "Run it with `--backend onnxruntime --precision int8`; it is not the default "
+            "(`\"default\": false` in the manifest). "
+        )
+        + graph["note"],
+        "",
+        "| graph | P | R | F1 | UPOS | UAS | LAS |",
+        "|---|---|---|---|---|---|---|",
+        f"| int8 compute | {ent['entity_precision']:.2f} | {ent['entity_recall']:.2f} | **{ent['entity_f1']:.2f}** "
+        f"| **{ud['upos']:.2f}** | {ud['uas']:.2f} | **{ud['las']:.2f}** |",
+        "",
+        f"    {graph['evaluation']['command']}",
+        f"    {graph['recipe']}",
+        "",
+    ]
+
+
+def with_section(card: str, heading: str, section: list[str], before: str = "## Recipe variants") -> str:
+    """`card` with the section under `heading` replaced by `section` (added
+    before the `before` heading when it has none)."""
+    lines = card.split("\n")
+    if heading in lines:
+        start = lines.index(heading)
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    else:
+        start = end = lines.index(before) if before in lines else len(lines)
+    return "\n".join(lines[:start] + section + lines[end:])
+
+
 def write_evaluation(folder: Path, stored: dict) -> None:
     """Record the shipped file's dev scores in its manifest, where the engine's
     tests read the numbers they must reproduce."""
@@ -179,6 +226,7 @@ def main() -> None:
             f"dev noun phrases {fid['noun_phrases']['mean_cosine']:.4f} (n = {fid['noun_phrases']['n']}).",
             "",
         ]
+    lines += int8_section(manifest)
     if args.variants.is_dir():
         lines += variant_table(args.variants)
     lines += [

@@ -32,8 +32,12 @@ def _quantize(w: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     return q, scale
 
 
-def store_int8(model: onnx.ModelProto) -> tuple[onnx.ModelProto, list[str]]:
-    """Rewrite `model` in place; returns it and the names of stored weights."""
+def store_int8(model: onnx.ModelProto, tables_only: bool = False) -> tuple[onnx.ModelProto, list[str]]:
+    """Rewrite `model` in place; returns it and the names of stored weights.
+
+    `tables_only`: store only the gathered embedding tables, leaving fp32
+    MatMul weights as they are (a graph that runs its other products in
+    int8 keeps the few it leaves in fp32 free of a per-call dequantize)."""
     graph = model.graph
     inits = {i.name: i for i in graph.initializer}
     consumers: dict[str, list[onnx.NodeProto]] = {}
@@ -65,7 +69,7 @@ def store_int8(model: onnx.ModelProto) -> tuple[onnx.ModelProto, list[str]]:
         if w.dtype != np.float32 or w.ndim != 2 or w.size < MIN_ELEMENTS:
             new_inits.append(init)
             continue
-        axis = weight_axis(name)
+        axis = None if tables_only else weight_axis(name)
         if axis is not None:
             q, scale = _quantize(w, axis)
             new_inits += [numpy_helper.from_array(q, f"{name}.int8"), numpy_helper.from_array(scale, f"{name}.scale")]

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-pub use network::Backend;
+pub use network::{Backend, Precision};
 pub(crate) use network::{BatchInput, InputKind, Network};
-pub use spec::{FileChecksum, LabelHead, ModelSpec};
+pub use spec::{FileChecksum, GraphVariant, LabelHead, ModelSpec};
 
 use crate::decode::SpanLabel;
 use crate::error::{Error, Result};
@@ -35,6 +35,8 @@ pub(crate) struct HeadOutputs {
 pub(crate) struct Model {
     pub spec: ModelSpec,
     pub network: Network,
+    /// What the loaded graph computes in.
+    pub precision: Precision,
     pub wordpiecer: Wordpiecer,
     pub outputs: HeadOutputs,
     pub entity_labels: Vec<SpanLabel>,
@@ -48,21 +50,42 @@ pub(crate) struct Model {
 }
 
 impl Model {
-    /// Loads the model folder `dir` into `backend` (see [`Network::load`]).
-    pub fn load(dir: &Path, backend: &Backend, max_plans: usize, threads: usize) -> Result<Self> {
+    /// Loads the model folder `dir` into `backend` (see [`Network::load`]),
+    /// with the graph of `precision` (`None`: automatic, see [`Precision`]).
+    pub fn load(
+        dir: &Path,
+        backend: &Backend,
+        precision: Option<Precision>,
+        max_plans: usize,
+        threads: usize,
+    ) -> Result<Self> {
         let spec = ModelSpec::read(dir)?;
-        // The checksums are read on a thread of their own while the graph
+        let (precision, graph_file) = choose_graph(&spec, backend, precision)?;
+        let graph = dir.join(&graph_file);
+        if !graph.is_file() {
+            return Err(Error::ModelNotFound {
+                path: graph,
+                detail: format!(
+                    "the manifest lists it as the {} graph, but the folder has no such file",
+                    precision.name()
+                ),
+            });
+        }
+        // The checksums of the files this engine reads (not of the graphs
+        // it leaves) are read on a thread of their own while the graph
         // loads (≈ 60 ms of a ≈ 250 ms load); a file that fails its
         // checksum is reported as such even if it also failed to load.
+        let unread =
+            |file: &str| file != graph_file && (file == "model.onnx" || spec.graphs.iter().any(|g| g.file == file));
         let (checked, loaded) = std::thread::scope(|scope| {
             let checking = scope.spawn(|| -> Result<()> {
-                for (file, expected) in &spec.checksums {
+                for (file, expected) in spec.checksums.iter().filter(|(file, _)| !unread(file)) {
                     verify_checksum(&dir.join(file), expected)?;
                 }
                 Ok(())
             });
             let loaded = Wordpiecer::from_file(&dir.join("tokenizer.json"))
-                .and_then(|w| Ok((w, Network::load(&dir.join("model.onnx"), backend, max_plans, threads)?)));
+                .and_then(|w| Ok((w, Network::load(&graph, precision, backend, max_plans, threads)?)));
             let checked = checking.join().unwrap_or_else(|_| {
                 Err(Error::ModelCorrupt { path: dir.to_path_buf(), detail: "checking the checksums panicked".into() })
             });
@@ -70,7 +93,6 @@ impl Model {
         });
         checked?;
         let (wordpiecer, network) = loaded?;
-        let graph = dir.join("model.onnx");
         let find = |name: Option<&str>| name.map(|n| network.output(&graph, n)).transpose();
         let outputs = HeadOutputs {
             entities: find(spec.entities.as_ref().map(|h| h.output.as_str()))?,
@@ -89,7 +111,7 @@ impl Model {
             });
         }
         let packs = word_level && network.takes(InputKind::SegmentIds) && network.takes(InputKind::PositionIds);
-        Ok(Self { spec, network, wordpiecer, outputs, entity_labels, word_level, packs })
+        Ok(Self { spec, network, precision, wordpiecer, outputs, entity_labels, word_level, packs })
     }
 
     /// Tasks this model can do, in schema order.
@@ -106,6 +128,42 @@ impl Model {
                 Task::Keyphrases => tree && o.embedding.is_some(),
             })
             .collect()
+    }
+}
+
+/// The precision and graph file to load: the one asked for, or
+/// automatically the model's int8 graph where its manifest makes it the
+/// default for `backend`, else `model.onnx` (fp32).
+fn choose_graph(spec: &ModelSpec, backend: &Backend, precision: Option<Precision>) -> Result<(Precision, String)> {
+    let fp32 = || (Precision::Fp32, "model.onnx".to_owned());
+    let variant = |p: Precision| spec.graphs.iter().find(|g| g.precision == p);
+    let for_backend = |g: &GraphVariant| g.backends.iter().any(|b| b == backend.name());
+    match precision {
+        Some(Precision::Fp32) => Ok(fp32()),
+        None => Ok(variant(Precision::Int8)
+            .filter(|g| g.default && for_backend(g))
+            .map_or_else(fp32, |g| (g.precision, g.file.clone()))),
+        Some(p) => match variant(p) {
+            Some(g) if for_backend(g) => Ok((p, g.file.clone())),
+            Some(g) => Err(Error::InvalidOption {
+                name: "precision",
+                detail: format!(
+                    "the model's {} graph is made for {} (whose kernels for it are fast), not for {}; choose that \
+                     backend or precision fp32",
+                    p.name(),
+                    g.backends.join(", "),
+                    backend.name()
+                ),
+            }),
+            None => Err(Error::InvalidOption {
+                name: "precision",
+                detail: format!(
+                    "the model in {} has no {} graph; use precision fp32 or auto",
+                    spec.dir.display(),
+                    p.name()
+                ),
+            }),
+        },
     }
 }
 

@@ -90,6 +90,59 @@ impl Backend {
     }
 }
 
+/// The arithmetic the graph's matrix products run in. A model folder
+/// always has its fp32 graph (`model.onnx`, which may store its weights as
+/// int8 but computes in fp32); it may also ship graphs that compute in int8
+/// for the backends whose int8 kernels are faster than their fp32 ones
+/// (the manifest's `graphs`). `None` where a precision is asked for means
+/// automatic: the model's int8 graph where its manifest makes it the
+/// default for the backend, else fp32. The default model's int8 graph is
+/// the default on ONNX Runtime (≈ 1.3× faster there; dev scores within 0.2
+/// of fp32: its model card says how much); `fp32` runs `model.onnx`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// fp32 products (`model.onnx`): every backend.
+    Fp32,
+    /// int8 products, activations quantized with scales fixed when the
+    /// graph was calibrated (so a sequence's result does not depend on the
+    /// batch it runs in): the backends the model's int8 graph names.
+    Int8,
+}
+
+impl Precision {
+    /// The names [`Precision::from_name`] accepts: `auto` is `None`.
+    pub const NAMES: [&'static str; 3] = ["auto", "fp32", "int8"];
+
+    /// What choosing a precision does, for the help of every interface
+    /// that offers the choice.
+    pub const HELP: &'static str = "What the model's matrix products compute in: fp32 (model.onnx, every \
+        backend), int8 (the model's int8 graph, for the backends it names: the default model's is for \
+        onnxruntime, about 1.3x faster there end to end, dev scores within 0.2), or auto: whatever the model's manifest makes \
+        the default for the backend (the default model: int8 on onnxruntime, fp32 on tract). Default: \
+        EDGEMINE_PRECISION, else auto";
+
+    /// The precision called `name`; `auto` gives `None` (automatic).
+    pub fn from_name(name: &str) -> Result<Option<Self>> {
+        match name {
+            "auto" => Ok(None),
+            "fp32" => Ok(Some(Self::Fp32)),
+            "int8" => Ok(Some(Self::Int8)),
+            other => Err(Error::InvalidOption {
+                name: "precision",
+                detail: format!("unknown precision `{other}`; use one of {}", Self::NAMES.join(", ")),
+            }),
+        }
+    }
+
+    /// The precision's name, as [`Precision::from_name`] reads it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Fp32 => "fp32",
+            Self::Int8 => "int8",
+        }
+    }
+}
+
 /// The inputs a graph may take, recognised by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum InputKind {
@@ -168,7 +221,13 @@ impl Network {
     /// Loads `model.onnx` at `path` into `backend`. tract keeps at most
     /// `max_plans` optimized plans; ONNX Runtime's sessions share `threads`
     /// threads of their own.
-    pub fn load(path: &Path, backend: &Backend, max_plans: usize, threads: usize) -> Result<Self> {
+    pub fn load(
+        path: &Path,
+        precision: Precision,
+        backend: &Backend,
+        max_plans: usize,
+        threads: usize,
+    ) -> Result<Self> {
         Ok(match backend {
             Backend::Tract => Self::Tract(Box::new(TractNetwork::load(path, max_plans)?)),
             Backend::OnnxRuntime { library, sessions } => {
@@ -181,7 +240,7 @@ impl Network {
                     }
                     n => n,
                 };
-                Self::OnnxRuntime(OnnxRuntimeNetwork::load(path, library.as_deref(), sessions, threads)?)
+                Self::OnnxRuntime(OnnxRuntimeNetwork::load(path, precision, library.as_deref(), sessions, threads)?)
             }
         })
     }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::network::Precision;
 use crate::error::{Error, Result};
 
 /// One classification head: the graph output and its labels.
@@ -49,8 +50,26 @@ pub struct ModelSpec {
     /// sequence's wordpieces, L2-normalized, is its pooled embedding), if any:
     /// what lets rows that hold several sequences give each its embedding.
     pub embedding_tokens: Option<String>,
+    /// Graphs besides `model.onnx` that compute in another precision, for
+    /// the backends they name (the manifest's `graphs`).
+    pub graphs: Vec<GraphVariant>,
     /// sha256 and size of each file, when the manifest lists them.
     pub checksums: BTreeMap<String, FileChecksum>,
+}
+
+/// A graph of the same model that computes in another precision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphVariant {
+    /// What its matrix products compute in.
+    pub precision: Precision,
+    /// Its file in the model folder.
+    pub file: String,
+    /// The backends it is made for ([`super::Backend::name`]s): those
+    /// whose kernels for its operators are fast.
+    pub backends: Vec<String>,
+    /// Whether automatic precision picks it on those backends: a graph
+    /// that costs accuracy is only ever run when asked for.
+    pub default: bool,
 }
 
 /// A file's expected sha256 and size.
@@ -72,6 +91,16 @@ struct Manifest {
     files: BTreeMap<String, FileChecksum>,
     tokenizer: ManifestTokenizer,
     heads: ManifestHeads,
+    #[serde(default)]
+    graphs: BTreeMap<String, ManifestGraph>,
+}
+
+#[derive(Deserialize)]
+struct ManifestGraph {
+    file: String,
+    backends: Vec<String>,
+    #[serde(default)]
+    default: bool,
 }
 
 #[derive(Deserialize)]
@@ -159,6 +188,19 @@ impl ModelSpec {
             });
         }
         let label_head = |h: Option<ManifestLabelHead>| h.map(|h| LabelHead { output: h.output, labels: h.labels });
+        let unsupported = |detail: String| Error::ModelUnsupported { path: path.to_path_buf(), detail };
+        let mut graphs = Vec::with_capacity(m.graphs.len());
+        for (name, graph) in m.graphs {
+            let precision = match Precision::from_name(&name) {
+                Ok(Some(p)) if p != Precision::Fp32 => p,
+                _ => return Err(unsupported(format!("graphs.{name}: this engine knows int8 graphs only"))),
+            };
+            // A file of the folder, never a path out of it.
+            if Path::new(&graph.file).file_name().is_none_or(|f| f != graph.file.as_str()) {
+                return Err(unsupported(format!("graphs.{name}.file `{}` is not a file name", graph.file)));
+            }
+            graphs.push(GraphVariant { precision, file: graph.file, backends: graph.backends, default: graph.default });
+        }
         Ok(Self {
             dir: dir.to_path_buf(),
             name: m.name,
@@ -172,6 +214,7 @@ impl ModelSpec {
             deprels: label_head(m.heads.deprels),
             embedding_tokens: m.heads.embedding.as_ref().and_then(|e| e.token_output.clone()),
             embedding: m.heads.embedding.map(|e| e.output),
+            graphs,
             checksums: m.files,
         })
     }
@@ -208,6 +251,7 @@ impl ModelSpec {
             deprels: None,
             embedding: None,
             embedding_tokens: None,
+            graphs: Vec::new(),
             checksums: BTreeMap::new(),
         })
     }
