@@ -79,7 +79,7 @@ export interface Entity extends Span {
   text: string;
   /** Its type: `PER`, `ORG` or `LOC` with the default models. */
   label: string;
-  /** Mean probability of the labels of its words, in [0, 1]. */
+  /** Probability, in [0, 1], that the words' labels spell exactly this span with this type (over the label sequences IOB2 allows). */
   score: number;
   /** Index of its sentence. */
   sentence: number;

@@ -53,7 +53,7 @@ pub struct Entity {
     pub start: usize,
     /// End offset (exclusive).
     pub end: usize,
-    /// Mean probability of the labels of its words, in [0, 1].
+    /// Probability, in [0, 1], that the words' labels spell exactly this span with this type (over the label sequences IOB2 allows).
     pub score: f32,
     /// Index of its sentence in `sentences`.
     pub sentence: usize,

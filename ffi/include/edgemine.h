@@ -122,7 +122,7 @@ typedef struct {
   size_t start;
   // End offset (exclusive).
   size_t end;
-  // Mean probability of the labels of its words, in [0, 1].
+  // Probability, in [0, 1], that the words' labels spell exactly this span with this type (over the label sequences IOB2 allows).
   float score;
   // Index of its sentence.
   size_t sentence;

@@ -191,7 +191,7 @@ fn start(&self) -> usize {
 fn end(&self) -> usize {
     self.0.end
 }
-/// Mean probability of the labels of its words, in [0, 1].
+/// Probability, in [0, 1], that the words' labels spell exactly this span with this type (over the label sequences IOB2 allows).
 #[getter]
 fn score(&self) -> f64 {
     score(self.0.score)
