@@ -171,6 +171,8 @@ export interface EngineInfo {
   backend: string;
   /** What the graph computes in: `'fp32'` or `'int8'` (`EDGEMINE_PRECISION`). */
   precision: string;
+  /** ONNX Runtime's sessions (`EDGEMINE_ONNXRUNTIME_SESSIONS`); `null` on tract. */
+  onnxruntime_sessions: number | null;
   load_ms: number;
 }
 

@@ -63,10 +63,7 @@ struct BackendArgs {
     /// (default: ORT_DYLIB_PATH, else libonnxruntime.so on the loader's path).
     #[arg(long, value_name = "FILE")]
     onnxruntime_library: Option<PathBuf>,
-    /// ONNX Runtime sessions, each with its own copy of the weights
-    /// (≈ 95 MB): 1 (default) runs each batch on every thread; as many as
-    /// --threads runs batches side by side (faster, for the memory).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help = edgemine::Backend::SESSIONS_HELP)]
     onnxruntime_sessions: Option<usize>,
     #[arg(long, value_name = "NAME", value_parser = edgemine::Precision::NAMES, help = edgemine::Precision::HELP)]
     precision: Option<String>,
@@ -247,7 +244,15 @@ fn models(args: ModelArgs) -> ExitCode {
             None => println!("packing   none: one sentence a sequence (as trained)"),
         }
         println!("threads   {}", info.threads);
-        println!("backend   {} ({})", info.backend, info.precision);
+        match info.onnxruntime_sessions {
+            Some(n) => println!(
+                "backend   {} ({}, {n} session{})",
+                info.backend,
+                info.precision,
+                if n == 1 { "" } else { "s" }
+            ),
+            None => println!("backend   {} ({})", info.backend, info.precision),
+        }
         println!("loaded in {} ms", info.load_ms);
     }
     ExitCode::SUCCESS

@@ -38,10 +38,7 @@ pub struct EngineArgs {
     /// set there for other programs must not switch the backend.
     #[arg(long, env = "EDGEMINE_ONNXRUNTIME_LIBRARY")]
     pub onnxruntime_library: Option<PathBuf>,
-    /// ONNX Runtime sessions, each with its own copy of the weights
-    /// (≈ 95 MB): 1 (default) runs each batch on every thread; as many as
-    /// threads runs batches side by side.
-    #[arg(long, env = "EDGEMINE_ONNXRUNTIME_SESSIONS")]
+    #[arg(long, env = "EDGEMINE_ONNXRUNTIME_SESSIONS", help = edgemine::Backend::SESSIONS_HELP)]
     pub onnxruntime_sessions: Option<usize>,
     #[arg(long, env = "EDGEMINE_PRECISION", value_parser = edgemine::Precision::NAMES, help = edgemine::Precision::HELP)]
     pub precision: Option<String>,

@@ -117,6 +117,9 @@ pub struct EngineInfo {
     pub backend: String,
     /// What the graph computes in: `fp32` or `int8`.
     pub precision: String,
+    /// ONNX Runtime's sessions (`None` on tract): see
+    /// [`Backend::SESSIONS_HELP`](crate::Backend::SESSIONS_HELP).
+    pub onnxruntime_sessions: Option<usize>,
     /// Time to load the model, in milliseconds.
     pub load_ms: u128,
 }
@@ -224,6 +227,7 @@ impl Engine {
             threads: self.threads,
             backend: self.backend.name().into(),
             precision: self.model.precision.name().into(),
+            onnxruntime_sessions: self.model.network.onnxruntime_sessions(),
             load_ms: self.load_time.as_millis(),
         }
     }

@@ -383,6 +383,7 @@ fn the_onnxruntime_backend_extracts_what_tract_does() {
     })
     .expect("ONNX Runtime loads from ORT_DYLIB_PATH");
     assert_eq!((ort.info().backend.as_str(), ort.info().precision.as_str()), ("onnxruntime", "fp32"));
+    assert_eq!(ort.info().onnxruntime_sessions, Some(2), "the sessions asked for");
     let sample =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../samples/sample.txt")).expect("sample");
     let docs = [
@@ -407,16 +408,21 @@ fn the_onnxruntime_backend_extracts_what_tract_does() {
 #[ignore = "needs ONNX Runtime: set ORT_DYLIB_PATH to a libonnxruntime.so (test.sh uses the onnxruntime wheel's)"]
 fn onnxruntime_computes_in_int8_unless_fp32_is_asked_for() {
     let onnxruntime = || Some(Backend::OnnxRuntime { library: None, sessions: None });
-    let int8 = Engine::with_config(EngineConfig { backend: onnxruntime(), ..EngineConfig::default() })
-        .expect("ONNX Runtime loads from ORT_DYLIB_PATH");
+    let int8 =
+        Engine::with_config(EngineConfig { backend: onnxruntime(), threads: Some(2), ..EngineConfig::default() })
+            .expect("ONNX Runtime loads from ORT_DYLIB_PATH");
     assert_eq!(int8.info().precision, "int8", "automatic: the manifest makes the int8 graph onnxruntime's default");
+    assert_eq!(int8.info().onnxruntime_sessions, Some(2), "int8: one session a thread unless asked otherwise");
     let fp32 = Engine::with_config(EngineConfig {
         backend: onnxruntime(),
         precision: Some(Precision::Fp32),
+        threads: Some(2),
         ..EngineConfig::default()
     })
     .expect("fp32 on request");
     assert_eq!(fp32.info().precision, "fp32");
+    assert_eq!(fp32.info().onnxruntime_sessions, Some(1), "fp32: one session, its weights being large");
+    assert_eq!(engine().info().onnxruntime_sessions, None, "tract has no sessions");
     // Close, not equal: int8 moves the scores a little, a boundary now and
     // then (here "General Electric" may shrink to "Electric"): the same
     // entities with the same labels, each overlapping its fp32 span.

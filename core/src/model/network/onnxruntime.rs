@@ -1,11 +1,15 @@
 //! The graph in ONNX Runtime, loaded at run time from `libonnxruntime`.
 //!
-//! Sessions: by default one serves every batch, splitting each over the
-//! engine's threads (ONNX Runtime's intra-op threads), so batches take
-//! turns. Each session holds the weights as fp32 (≈ 95 MB for MiniLM-L6),
-//! so more sessions cost memory; with as many sessions as threads, each
-//! runs its batches on one thread, side by side, as tract's workers do (on
-//! UD dev sentences, 2 cores: ≈ 1.2× faster, ≈ 100 MB more peak memory).
+//! Sessions: one can serve every batch, splitting each over the engine's
+//! threads (ONNX Runtime's intra-op threads), so batches take turns; with
+//! as many sessions as threads, each runs its batches on one thread, side
+//! by side, as tract's workers do. Each session holds its own weights, so
+//! more sessions cost memory: ≈ 95 MB a session for MiniLM-L6 in fp32,
+//! ≈ 75 MB in int8 (weights and ONNX Runtime's buffers). On UD dev
+//! sentences, 2 cores, int8, entities+parse: one a thread 3.5 s and 205 MB
+//! peak, one session 4.4 s and 130 MB; hence the default
+//! ([`Backend::default_sessions`](super::Backend::default_sessions)): one
+//! a thread for int8, one for fp32.
 //! `Session::run` takes `&mut self` (ONNX Runtime's `Run` is not safe to
 //! call concurrently on one session), so each session has its lock.
 //!
@@ -95,9 +99,18 @@ impl OnnxRuntimeNetwork {
         threads: usize,
     ) -> Result<Self> {
         let environment = environment(library)?;
-        let sessions = (0..sessions.max(1))
-            .map(|_| Self::session(&environment, path, precision, (threads / sessions.max(1)).max(1)))
-            .collect::<Result<Vec<_>>>()?;
+        let count = sessions.max(1);
+        let per_session = (threads / count).max(1);
+        // Built side by side: each optimizes the graph on its own (one int8
+        // session ≈ 0.15 s), and the first result waits for all of them.
+        let sessions = std::thread::scope(|scope| {
+            let builds: Vec<_> =
+                (0..count).map(|_| scope.spawn(|| Self::session(&environment, path, precision, per_session))).collect();
+            builds
+                .into_iter()
+                .map(|b| b.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .collect::<Result<Vec<_>>>()
+        })?;
         let input_names: Vec<String> = sessions[0].inputs().iter().map(|i| i.name().to_owned()).collect();
         let inputs = input_names.iter().map(|name| InputKind::from_name(path, name)).collect::<Result<_>>()?;
         let output_names = sessions[0].outputs().iter().map(|o| o.name().to_owned()).collect();
@@ -131,6 +144,11 @@ impl OnnxRuntimeNetwork {
     }
 
     /// The graph's inputs, in order.
+    /// How many sessions run batches.
+    pub fn sessions(&self) -> usize {
+        self.sessions.len()
+    }
+
     pub fn inputs(&self) -> &[InputKind] {
         &self.inputs
     }
