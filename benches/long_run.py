@@ -38,9 +38,9 @@ import threading
 import time
 from pathlib import Path
 
+from engine_env import AVX2_ONLY, onnxruntime_library
+
 ROOT = Path(__file__).resolve().parents[1]
-# tract's kernels of a Skylake-era i3/i5 (the same limit as side_by_side.py).
-AVX2_ONLY = "-avx512f,-avx512vnni,-avx512fp16,-amx-int8,-amx-bf16,-avxvnni"
 
 
 def sentences(data: Path) -> list[tuple[str, int]]:
@@ -112,9 +112,7 @@ def main() -> int:
     if args.isa == "avx2":
         env["TRACT_CPU_ISA"] = AVX2_ONLY
     if args.backend == "onnxruntime" and "ORT_DYLIB_PATH" not in env:
-        import onnxruntime
-
-        env["ORT_DYLIB_PATH"] = str(min((Path(onnxruntime.__file__).parent / "capi").glob("libonnxruntime.so.*")))
+        env["ORT_DYLIB_PATH"] = onnxruntime_library()
     cmd = [str(edgemine), "extract", "-", "--input", "jsonl", "--format", "jsonl"]
     if args.tasks:
         cmd += ["--tasks", args.tasks]

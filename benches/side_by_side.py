@@ -103,8 +103,7 @@ sys.path.insert(0, str(ROOT / "models" / "recipe"))
 from common import case_class, cpu_name  # noqa: E402  (the case rule the model was trained with)
 from packing import TOKEN_EMBEDDINGS, one_sequence_a_row  # noqa: E402
 
-# Alder Lake-like minus AVX-VNNI: the AVX2+FMA kernels of a Skylake-era i3/i5.
-AVX2_ONLY = "-avx512f,-avx512vnni,-avx512fp16,-amx-int8,-amx-bf16,-avxvnni"
+from engine_env import AVX2_ONLY, onnxruntime_library  # noqa: E402
 BATCH = 8
 BASE_TASKS = "entities,parse"
 ALL_TASKS = "entities,parse,keyphrases,triples"
@@ -487,7 +486,7 @@ def main() -> None:
 
     isas = {"all": ["native", "avx2", "onnxruntime", "onnxruntime-int8"], "both": ["native", "avx2"]}.get(args.isa, [args.isa])
     # The onnxruntime backend loads the library of the onnxruntime wheel this script imports.
-    ort_library = str(min((Path(ort.__file__).parent / "capi").glob("libonnxruntime.so.*")))
+    ort_library = onnxruntime_library()
     envs = {"native": dict(os.environ), "avx2": dict(os.environ, TRACT_CPU_ISA=AVX2_ONLY),
             "onnxruntime": dict(os.environ, EDGEMINE_BACKEND="onnxruntime", ORT_DYLIB_PATH=ort_library,
                                 EDGEMINE_PRECISION="fp32"),

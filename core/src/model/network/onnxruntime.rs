@@ -5,9 +5,8 @@
 //! as many sessions as threads, each runs its batches on one thread, side
 //! by side, as tract's workers do. Each session holds its own weights, so
 //! more sessions cost memory: ≈ 95 MB a session for MiniLM-L6 in fp32,
-//! ≈ 75 MB in int8 (weights and ONNX Runtime's buffers). On UD dev
-//! sentences, 2 cores, int8, entities+parse: one a thread 3.5 s and 205 MB
-//! peak, one session 4.4 s and 130 MB; hence the default
+//! ≈ 75 MB in int8 (weights and ONNX Runtime's buffers). Hence the default,
+//! measured where it is chosen
 //! ([`Backend::default_sessions`](super::Backend::default_sessions)): one
 //! a thread for int8, one for fp32.
 //! `Session::run` takes `&mut self` (ONNX Runtime's `Run` is not safe to
