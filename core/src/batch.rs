@@ -55,6 +55,24 @@ pub(crate) struct Sequence {
     pub word_pieces: Vec<Range<usize>>,
 }
 
+/// How wide a batch's word axis is (`word_index` and the word heads).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WordAxis {
+    /// At least the row's length: one shape per row length, for a backend
+    /// that optimizes a plan per shape (tract).
+    RowLength,
+    /// The batch's word slots, rounded up to 8, for a backend whose cost
+    /// does not depend on the shapes it has seen (ONNX Runtime). The label
+    /// head is quadratic in the axis, so a row of 64 wordpieces holding 40
+    /// words costs less with 40 slots than with 64.
+    Fit,
+    /// One slot, never read: a pass that wants the embedding alone (the
+    /// key-phrase candidates). The word heads then cost next to nothing
+    /// (int8 graph in ONNX Runtime, rows of 64 wordpieces: 59 ms instead
+    /// of 73 ms a batch of 8 rows).
+    Unread,
+}
+
 /// How sequences sit in rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Layout {
@@ -91,6 +109,8 @@ pub(crate) struct Batch {
     pub rows: usize,
     pub length: usize,
     pub words: usize,
+    /// Whether `word_index` holds the sequences' words (see [`WordAxis::Unread`]).
+    pub words_read: bool,
 }
 
 impl Batch {
@@ -162,6 +182,7 @@ pub(crate) fn plan(
     threads: usize,
     max_len: usize,
     layout: Layout,
+    word_axis: WordAxis,
 ) -> Vec<Batch> {
     let mut units = units(sequences, layout, max_len);
     units.sort_by_key(|u| (u.length, u.sequences[0]));
@@ -178,7 +199,7 @@ pub(crate) fn plan(
         let mut at = 0;
         while at < bucket.len() {
             let take = if bucket.len() - at >= rows { rows } else { 1 };
-            out.push(place(&bucket[at..at + take], sequences, length, layout));
+            out.push(place(&bucket[at..at + take], sequences, length, layout, word_axis));
             at += take;
         }
         k = end;
@@ -189,7 +210,7 @@ pub(crate) fn plan(
 }
 
 /// The batch of `units`, one a row, with each sequence's place.
-fn place(units: &[Unit], sequences: &[Sequence], length: usize, layout: Layout) -> Batch {
+fn place(units: &[Unit], sequences: &[Sequence], length: usize, layout: Layout, word_axis: WordAxis) -> Batch {
     let mut placements = Vec::new();
     for (row, unit) in units.iter().enumerate() {
         let (mut offset, mut slot) = (0, 0);
@@ -206,8 +227,13 @@ fn place(units: &[Unit], sequences: &[Sequence], length: usize, layout: Layout) 
             slot += word_slots(&sequences[s], layout);
         }
     }
-    let words = units.iter().map(|u| u.words).max().unwrap_or(0);
-    Batch { placements, rows: units.len(), length, words: length.max(words.div_ceil(8) * 8) }
+    let fit = units.iter().map(|u| u.words).max().unwrap_or(0).div_ceil(8) * 8;
+    let words = match word_axis {
+        WordAxis::RowLength => length.max(fit),
+        WordAxis::Fit => fit.max(8),
+        WordAxis::Unread => 1,
+    };
+    Batch { placements, rows: units.len(), length, words, words_read: word_axis != WordAxis::Unread }
 }
 
 fn prev_power_of_two(n: usize) -> usize {
@@ -241,6 +267,9 @@ pub(crate) fn input(batch: &Batch, sequences: &[Sequence], layout: Layout) -> Ba
             input.attention_mask[at + t] = 1;
             input.segment_ids[at + t] = segment;
             input.position_ids[at + t] = t as i64;
+        }
+        if !batch.words_read {
+            continue;
         }
         let row_words = &mut input.word_index[p.row * words..(p.row + 1) * words];
         if layout != Layout::Plain && p.first_word > 0 {
@@ -278,7 +307,7 @@ mod tests {
     #[test]
     fn every_sequence_lands_in_exactly_one_batch_within_budget() {
         let seqs: Vec<Sequence> = (0..77).map(|i| seq(5 + (i * 37) % 300)).collect();
-        let batches = plan(&seqs, 2048, 2, 512, Layout::Plain);
+        let batches = plan(&seqs, 2048, 2, 512, Layout::Plain, WordAxis::RowLength);
         let mut seen: Vec<usize> = batches.iter().flat_map(|b| b.sequences().collect::<Vec<_>>()).collect();
         seen.sort();
         assert_eq!(seen, (0..77).collect::<Vec<_>>());
@@ -301,7 +330,7 @@ mod tests {
 
     #[test]
     fn a_remainder_runs_in_single_rows() {
-        let batches = plan(&vec![seq(30); 13], 256, 1, 512, Layout::Plain);
+        let batches = plan(&vec![seq(30); 13], 256, 1, 512, Layout::Plain, WordAxis::RowLength);
         let mut rows: Vec<usize> = batches.iter().map(|b| b.rows).collect();
         rows.sort();
         assert_eq!(rows, [1, 1, 1, 1, 1, 8]);
@@ -309,7 +338,7 @@ mod tests {
 
     #[test]
     fn two_short_sequences_make_two_batches_for_two_threads() {
-        let batches = plan(&[seq(10), seq(12)], 2048, 2, 512, Layout::Plain);
+        let batches = plan(&[seq(10), seq(12)], 2048, 2, 512, Layout::Plain, WordAxis::RowLength);
         assert_eq!(batches.len(), 2);
     }
 
@@ -317,13 +346,19 @@ mod tests {
     fn packed_rows_hold_short_sequences_whole_and_apart() {
         let seqs: Vec<Sequence> = (0..120).map(|i| seq(3 + (i * 29) % 90)).collect();
         let layout = Layout::Segments { pack: true };
-        let batches = plan(&seqs, 256, 2, 512, layout);
+        for axis in [WordAxis::RowLength, WordAxis::Fit] {
+            check_packed_rows(&seqs, layout, axis);
+        }
+    }
+
+    fn check_packed_rows(seqs: &[Sequence], layout: Layout, axis: WordAxis) {
+        let batches = plan(seqs, 256, 2, 512, layout, axis);
         let mut seen: Vec<usize> = batches.iter().flat_map(|b| b.sequences().collect::<Vec<_>>()).collect();
         seen.sort();
         assert_eq!(seen, (0..120).collect::<Vec<_>>(), "every sequence once");
         let mut shared_rows = 0;
         for b in &batches {
-            let input = input(b, &seqs, layout);
+            let input = input(b, seqs, layout);
             for row in 0..b.rows {
                 let in_row: Vec<&Placement> = b.placements.iter().filter(|p| p.row == row).collect();
                 shared_rows += usize::from(in_row.len() > 1);
@@ -353,9 +388,29 @@ mod tests {
     }
 
     #[test]
+    fn the_word_axis_is_as_wide_as_the_backend_and_the_pass_need() {
+        // Three sequences of 20 wordpieces (18 words each) share a row of 64:
+        // 57 word slots with their [CLS] pseudo-words.
+        let seqs = vec![seq(20); 3];
+        let layout = Layout::Segments { pack: true };
+        let words = |axis| plan(&seqs, 256, 1, 512, layout, axis).iter().map(|b| b.words).collect::<Vec<_>>();
+        assert_eq!(words(WordAxis::RowLength), [64]);
+        assert_eq!(words(WordAxis::Fit), [64]);
+        let seqs = vec![seq(40)];
+        let words = |axis| plan(&seqs, 256, 1, 512, layout, axis).iter().map(|b| b.words).collect::<Vec<_>>();
+        assert_eq!(words(WordAxis::RowLength), [64], "one shape per row length");
+        assert_eq!(words(WordAxis::Fit), [40], "39 slots, rounded up to 8");
+        let batches = plan(&seqs, 256, 1, 512, layout, WordAxis::Unread);
+        assert_eq!(batches[0].words, 1);
+        let unread = input(&batches[0], &seqs, layout);
+        assert_eq!(unread.word_index, [0], "nothing written to the one slot");
+        assert_eq!(unread.input_ids.iter().filter(|&&id| id != 0).count(), 40, "the wordpieces are all there");
+    }
+
+    #[test]
     fn equal_short_sequences_fill_rows_exactly() {
         let seqs = vec![seq(16); 1000];
-        let batches = plan(&seqs, 256, 2, 512, Layout::Segments { pack: true });
+        let batches = plan(&seqs, 256, 2, 512, Layout::Segments { pack: true }, WordAxis::RowLength);
         let rows: usize = batches.iter().map(|b| b.rows).sum();
         assert_eq!(rows, 250, "4 sequences of 16 to a row of 64");
     }
@@ -363,7 +418,7 @@ mod tests {
     #[test]
     fn without_packing_the_segment_layout_keeps_one_sequence_a_row() {
         let seqs: Vec<Sequence> = (0..9).map(|i| seq(4 + i)).collect();
-        let batches = plan(&seqs, 256, 1, 512, Layout::Segments { pack: false });
+        let batches = plan(&seqs, 256, 1, 512, Layout::Segments { pack: false }, WordAxis::RowLength);
         for b in &batches {
             assert_eq!(b.placements.len(), b.rows);
             assert!(b.placements.iter().all(|p| p.offset == 0 && p.first_word == 1 && p.root_column == 1));

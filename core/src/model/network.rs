@@ -260,6 +260,13 @@ impl Network {
         })
     }
 
+    /// Whether each new input shape costs a plan of its own (tract
+    /// optimizes one per shape; ONNX Runtime runs any shape as it comes),
+    /// so that batches should keep to few shapes.
+    pub fn plans_by_shape(&self) -> bool {
+        matches!(self, Self::Tract(_))
+    }
+
     /// ONNX Runtime's sessions; `None` on tract.
     pub fn onnxruntime_sessions(&self) -> Option<usize> {
         match self {
