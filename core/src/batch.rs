@@ -1,6 +1,10 @@
 //! Batch: model inputs grouped by length into buckets, and buckets cut into
 //! batches by a wordpiece budget.
 //!
+//! The shapes depend on the backend ([`Shapes`]): ONNX Runtime runs any
+//! shape as it comes, so its batches pad each axis only to a multiple of 8.
+//! tract optimizes a plan per shape, so for tract:
+//!
 //! Bucket lengths are multiples of 8 (the AVX2 fp32 width) on a coarse,
 //! roughly geometric ladder, so that a handful of plan shapes serve every
 //! document (each new shape costs a plan optimization: ≈ 60 ms, ≈ 60 MB)
@@ -55,21 +59,31 @@ pub(crate) struct Sequence {
     pub word_pieces: Vec<Range<usize>>,
 }
 
-/// How wide a batch's word axis is (`word_index` and the word heads).
+/// Which batch shapes suit the backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum WordAxis {
-    /// At least the row's length: one shape per row length, for a backend
-    /// that optimizes a plan per shape (tract).
-    RowLength,
-    /// The batch's word slots, rounded up to 8, for a backend whose cost
-    /// does not depend on the shapes it has seen (ONNX Runtime). The label
-    /// head is quadratic in the axis, so a row of 64 wordpieces holding 40
-    /// words costs less with 40 slots than with 64.
-    Fit,
+pub(crate) enum Shapes {
+    /// Few: tract optimizes a plan per input shape, so lengths keep to the
+    /// ladder, packed rows to [`PACKED_ROW`], a bucket's batches to two row
+    /// counts, and the word axis to at least the row's length.
+    Few,
+    /// Fitted: ONNX Runtime runs any shape as it comes, so each axis fits
+    /// what it holds, rounded up to 8. Small batches (a service's few
+    /// sentences) then pad nothing: four sentences of 68 wordpieces ran as
+    /// two rows of 64, and run as rows of 56 and 16. The label head is
+    /// quadratic in the word axis, so a row holding 40 words is cheaper
+    /// with 40 slots than with 64.
+    Fitted,
+}
+
+/// Whether a pass reads the word heads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Words {
+    /// `word_index` lists every sequence's words.
+    Read,
     /// One slot, never read: a pass that wants the embedding alone (the
     /// key-phrase candidates). The word heads then cost next to nothing
-    /// (int8 graph in ONNX Runtime, rows of 64 wordpieces: 59 ms instead
-    /// of 73 ms a batch of 8 rows).
+    /// (int8 graph in ONNX Runtime, 8 rows of 64 wordpieces: 59 ms instead
+    /// of 73 ms).
     Unread,
 }
 
@@ -109,8 +123,8 @@ pub(crate) struct Batch {
     pub rows: usize,
     pub length: usize,
     pub words: usize,
-    /// Whether `word_index` holds the sequences' words (see [`WordAxis::Unread`]).
-    pub words_read: bool,
+    /// Whether `word_index` holds the sequences' words.
+    pub words_read: Words,
 }
 
 impl Batch {
@@ -131,6 +145,8 @@ struct Unit {
     sequences: Vec<usize>,
     length: usize,
     words: usize,
+    /// A row shared by short sequences (or open to them).
+    packed: bool,
 }
 
 /// Word slots a sequence takes in `layout`: its words, and its `[CLS]` in
@@ -141,8 +157,19 @@ fn word_slots(seq: &Sequence, layout: Layout) -> usize {
 
 /// The rows of `sequences`: short ones packed best fit by decreasing
 /// length (each into the fullest row it fits), every other sequence alone.
-fn units(sequences: &[Sequence], layout: Layout, max_len: usize) -> Vec<Unit> {
+fn units(sequences: &[Sequence], layout: Layout, max_len: usize, shapes: Shapes, threads: usize) -> Vec<Unit> {
     let packs = layout == Layout::Segments { pack: true } && PACKED_ROW <= max_len;
+    let row = match shapes {
+        Shapes::Few => PACKED_ROW,
+        // Short sequences too few to fill a row for each thread (a service's
+        // few sentences, their key-phrase candidates) share shorter rows, one
+        // for each thread: two rows of 32 run side by side in the time of 5.3
+        // ms where one of 64 took 9.4 (int8 graph, ONNX Runtime, one thread).
+        Shapes::Fitted => {
+            let short: usize = sequences.iter().map(|s| s.ids.len()).filter(|&l| l <= PACKED_ROW).sum();
+            fitted(short.div_ceil(threads.max(1))).clamp(8, PACKED_ROW)
+        }
+    };
     let mut order: Vec<usize> = (0..sequences.len()).collect();
     order.sort_by_key(|&s| (std::cmp::Reverse(sequences[s].ids.len()), s));
     let mut units: Vec<Unit> = Vec::new();
@@ -151,26 +178,41 @@ fn units(sequences: &[Sequence], layout: Layout, max_len: usize) -> Vec<Unit> {
     let mut by_room: Vec<Vec<usize>> = vec![Vec::new(); PACKED_ROW];
     for s in order {
         let (len, words) = (sequences[s].ids.len(), word_slots(&sequences[s], layout));
-        if !packs || len > PACKED_ROW {
-            units.push(Unit { sequences: vec![s], length: bucket_length(len, max_len), words });
+        if !packs || len > row {
+            let length = match shapes {
+                Shapes::Few => bucket_length(len, max_len),
+                Shapes::Fitted => fitted(len).min(max_len.max(len)),
+            };
+            units.push(Unit { sequences: vec![s], length, words, packed: false });
             continue;
         }
-        let (u, room) = match (len..PACKED_ROW).find_map(|room| Some((by_room[room].pop()?, room))) {
+        let (u, room) = match (len..row).find_map(|room| Some((by_room[room].pop()?, room))) {
             Some((u, room)) => {
                 units[u].sequences.push(s);
                 units[u].words += words;
                 (u, room - len)
             }
             None => {
-                units.push(Unit { sequences: vec![s], length: PACKED_ROW, words });
-                (units.len() - 1, PACKED_ROW - len)
+                units.push(Unit { sequences: vec![s], length: row, words, packed: true });
+                (units.len() - 1, row - len)
             }
         };
         if room > 0 {
             by_room[room].push(u);
         }
     }
+    if shapes == Shapes::Fitted {
+        // A packed row is as long as the sequences it holds.
+        for unit in units.iter_mut().filter(|u| u.packed) {
+            unit.length = fitted(unit.sequences.iter().map(|&s| sequences[s].ids.len()).sum());
+        }
+    }
     units
+}
+
+/// `n` rounded up to a multiple of 8.
+fn fitted(n: usize) -> usize {
+    n.div_ceil(8) * 8
 }
 
 /// Cuts `sequences` into batches of at most `budget` wordpieces (rows ×
@@ -182,9 +224,10 @@ pub(crate) fn plan(
     threads: usize,
     max_len: usize,
     layout: Layout,
-    word_axis: WordAxis,
+    shapes: Shapes,
+    words: Words,
 ) -> Vec<Batch> {
-    let mut units = units(sequences, layout, max_len);
+    let mut units = units(sequences, layout, max_len, shapes, threads);
     units.sort_by_key(|u| (u.length, u.sequences[0]));
     let mut out = Vec::new();
     let mut k = 0;
@@ -192,14 +235,22 @@ pub(crate) fn plan(
         let length = units[k].length;
         let end = units[k..].iter().position(|u| u.length != length).map_or(units.len(), |p| k + p);
         let bucket = &units[k..end];
-        // Rows per batch: a power of two within the budget, and small enough
-        // that the bucket alone gives every worker a batch.
-        let per_thread = bucket.len().div_ceil(threads.max(1));
-        let rows = prev_power_of_two((budget / length).max(1)).min(prev_power_of_two(per_thread.max(1)));
+        // Rows per batch: within the budget, and few enough that the bucket
+        // alone gives every worker a batch; for few shapes a power of two,
+        // the remainder in single rows.
+        let per_thread = bucket.len().div_ceil(threads.max(1)).max(1);
+        let rows = match shapes {
+            Shapes::Few => prev_power_of_two((budget / length).max(1)).min(prev_power_of_two(per_thread)),
+            Shapes::Fitted => (budget / length).clamp(1, per_thread),
+        };
         let mut at = 0;
         while at < bucket.len() {
-            let take = if bucket.len() - at >= rows { rows } else { 1 };
-            out.push(place(&bucket[at..at + take], sequences, length, layout, word_axis));
+            let left = bucket.len() - at;
+            let take = match shapes {
+                Shapes::Few if left < rows => 1,
+                _ => rows.min(left),
+            };
+            out.push(place(&bucket[at..at + take], sequences, length, layout, shapes, words));
             at += take;
         }
         k = end;
@@ -210,7 +261,7 @@ pub(crate) fn plan(
 }
 
 /// The batch of `units`, one a row, with each sequence's place.
-fn place(units: &[Unit], sequences: &[Sequence], length: usize, layout: Layout, word_axis: WordAxis) -> Batch {
+fn place(units: &[Unit], sequences: &[Sequence], length: usize, layout: Layout, shapes: Shapes, words: Words) -> Batch {
     let mut placements = Vec::new();
     for (row, unit) in units.iter().enumerate() {
         let (mut offset, mut slot) = (0, 0);
@@ -227,13 +278,13 @@ fn place(units: &[Unit], sequences: &[Sequence], length: usize, layout: Layout, 
             slot += word_slots(&sequences[s], layout);
         }
     }
-    let fit = units.iter().map(|u| u.words).max().unwrap_or(0).div_ceil(8) * 8;
-    let words = match word_axis {
-        WordAxis::RowLength => length.max(fit),
-        WordAxis::Fit => fit.max(8),
-        WordAxis::Unread => 1,
+    let slots = fitted(units.iter().map(|u| u.words).max().unwrap_or(0));
+    let width = match (words, shapes) {
+        (Words::Unread, _) => 1,
+        (Words::Read, Shapes::Few) => length.max(slots),
+        (Words::Read, Shapes::Fitted) => slots.max(8),
     };
-    Batch { placements, rows: units.len(), length, words, words_read: word_axis != WordAxis::Unread }
+    Batch { placements, rows: units.len(), length, words: width, words_read: words }
 }
 
 fn prev_power_of_two(n: usize) -> usize {
@@ -268,7 +319,7 @@ pub(crate) fn input(batch: &Batch, sequences: &[Sequence], layout: Layout) -> Ba
             input.segment_ids[at + t] = segment;
             input.position_ids[at + t] = t as i64;
         }
-        if !batch.words_read {
+        if batch.words_read == Words::Unread {
             continue;
         }
         let row_words = &mut input.word_index[p.row * words..(p.row + 1) * words];
@@ -307,7 +358,7 @@ mod tests {
     #[test]
     fn every_sequence_lands_in_exactly_one_batch_within_budget() {
         let seqs: Vec<Sequence> = (0..77).map(|i| seq(5 + (i * 37) % 300)).collect();
-        let batches = plan(&seqs, 2048, 2, 512, Layout::Plain, WordAxis::RowLength);
+        let batches = plan(&seqs, 2048, 2, 512, Layout::Plain, Shapes::Few, Words::Read);
         let mut seen: Vec<usize> = batches.iter().flat_map(|b| b.sequences().collect::<Vec<_>>()).collect();
         seen.sort();
         assert_eq!(seen, (0..77).collect::<Vec<_>>());
@@ -326,11 +377,19 @@ mod tests {
                     .all(|s| seqs[s].ids.len() <= b.length && bucket_length(seqs[s].ids.len(), 512) == b.length)
             );
         }
+        let fitted = plan(&seqs, 2048, 2, 512, Layout::Plain, Shapes::Fitted, Words::Read);
+        let mut seen: Vec<usize> = fitted.iter().flat_map(|b| b.sequences().collect::<Vec<_>>()).collect();
+        seen.sort();
+        assert_eq!(seen, (0..77).collect::<Vec<_>>());
+        for b in &fitted {
+            assert!(b.rows == 1 || b.rows * b.length <= 2048);
+            assert!(b.sequences().all(|s| b.length - seqs[s].ids.len() < 8), "padded to a multiple of 8 at most");
+        }
     }
 
     #[test]
     fn a_remainder_runs_in_single_rows() {
-        let batches = plan(&vec![seq(30); 13], 256, 1, 512, Layout::Plain, WordAxis::RowLength);
+        let batches = plan(&vec![seq(30); 13], 256, 1, 512, Layout::Plain, Shapes::Few, Words::Read);
         let mut rows: Vec<usize> = batches.iter().map(|b| b.rows).collect();
         rows.sort();
         assert_eq!(rows, [1, 1, 1, 1, 1, 8]);
@@ -338,7 +397,7 @@ mod tests {
 
     #[test]
     fn two_short_sequences_make_two_batches_for_two_threads() {
-        let batches = plan(&[seq(10), seq(12)], 2048, 2, 512, Layout::Plain, WordAxis::RowLength);
+        let batches = plan(&[seq(10), seq(12)], 2048, 2, 512, Layout::Plain, Shapes::Few, Words::Read);
         assert_eq!(batches.len(), 2);
     }
 
@@ -346,13 +405,13 @@ mod tests {
     fn packed_rows_hold_short_sequences_whole_and_apart() {
         let seqs: Vec<Sequence> = (0..120).map(|i| seq(3 + (i * 29) % 90)).collect();
         let layout = Layout::Segments { pack: true };
-        for axis in [WordAxis::RowLength, WordAxis::Fit] {
-            check_packed_rows(&seqs, layout, axis);
+        for shapes in [Shapes::Few, Shapes::Fitted] {
+            check_packed_rows(&seqs, layout, shapes);
         }
     }
 
-    fn check_packed_rows(seqs: &[Sequence], layout: Layout, axis: WordAxis) {
-        let batches = plan(seqs, 256, 2, 512, layout, axis);
+    fn check_packed_rows(seqs: &[Sequence], layout: Layout, shapes: Shapes) {
+        let batches = plan(seqs, 256, 2, 512, layout, shapes, Words::Read);
         let mut seen: Vec<usize> = batches.iter().flat_map(|b| b.sequences().collect::<Vec<_>>()).collect();
         seen.sort();
         assert_eq!(seen, (0..120).collect::<Vec<_>>(), "every sequence once");
@@ -384,33 +443,82 @@ mod tests {
             }
         }
         assert!(shared_rows > 0, "short sequences were packed");
-        assert!(batches.iter().filter(|b| b.length == PACKED_ROW).all(|b| b.rows == 1 || b.rows == 4));
+        if shapes == Shapes::Few {
+            assert!(batches.iter().filter(|b| b.length == PACKED_ROW).all(|b| b.rows == 1 || b.rows == 4));
+        }
     }
 
     #[test]
-    fn the_word_axis_is_as_wide_as_the_backend_and_the_pass_need() {
-        // Three sequences of 20 wordpieces (18 words each) share a row of 64:
-        // 57 word slots with their [CLS] pseudo-words.
-        let seqs = vec![seq(20); 3];
+    fn fitted_shapes_pad_only_to_a_multiple_of_eight() {
+        // Three sequences of 20 wordpieces (18 words each) and one of 10
+        // share rows of 64: 57 word slots with their [CLS] pseudo-words.
+        let seqs = vec![seq(20), seq(20), seq(20), seq(10)];
         let layout = Layout::Segments { pack: true };
-        let words = |axis| plan(&seqs, 256, 1, 512, layout, axis).iter().map(|b| b.words).collect::<Vec<_>>();
-        assert_eq!(words(WordAxis::RowLength), [64]);
-        assert_eq!(words(WordAxis::Fit), [64]);
-        let seqs = vec![seq(40)];
-        let words = |axis| plan(&seqs, 256, 1, 512, layout, axis).iter().map(|b| b.words).collect::<Vec<_>>();
-        assert_eq!(words(WordAxis::RowLength), [64], "one shape per row length");
-        assert_eq!(words(WordAxis::Fit), [40], "39 slots, rounded up to 8");
-        let batches = plan(&seqs, 256, 1, 512, layout, WordAxis::Unread);
-        assert_eq!(batches[0].words, 1);
-        let unread = input(&batches[0], &seqs, layout);
+        let shape = |shapes, words| {
+            let batches = plan(&seqs, 256, 1, 512, layout, shapes, words);
+            batches.iter().map(|b| (b.rows, b.length, b.words)).collect::<Vec<_>>()
+        };
+        assert_eq!(shape(Shapes::Few, Words::Read), [(2, 64, 64)], "one shape per row length");
+        assert_eq!(shape(Shapes::Fitted, Words::Read), [(1, 64, 64), (1, 16, 16)], "rows of 60 and 10");
+        assert_eq!(shape(Shapes::Fitted, Words::Unread), [(1, 64, 1), (1, 16, 1)]);
+        let seqs = vec![seq(40), seq(100)];
+        let layout = Layout::Segments { pack: false };
+        assert_eq!(
+            plan(&seqs, 256, 1, 512, layout, Shapes::Few, Words::Read)
+                .iter()
+                .map(|b| (b.length, b.words))
+                .collect::<Vec<_>>(),
+            [(128, 128), (40, 40)]
+        );
+        assert_eq!(
+            plan(&seqs, 256, 1, 512, layout, Shapes::Fitted, Words::Read)
+                .iter()
+                .map(|b| (b.length, b.words))
+                .collect::<Vec<_>>(),
+            [(104, 104), (40, 40)],
+            "99 and 39 word slots, rounded up to 8"
+        );
+        let batches = plan(&seqs, 256, 1, 512, layout, Shapes::Fitted, Words::Unread);
+        let unread = input(&batches[1], &seqs, layout);
         assert_eq!(unread.word_index, [0], "nothing written to the one slot");
         assert_eq!(unread.input_ids.iter().filter(|&&id| id != 0).count(), 40, "the wordpieces are all there");
     }
 
     #[test]
+    fn few_short_sequences_share_a_row_for_each_thread_when_shapes_are_fitted() {
+        // 60 wordpieces of candidates: one row of 64 for tract, two rows of
+        // at most 32 for two threads when any shape runs.
+        let seqs: Vec<Sequence> = (0..15).map(|_| seq(4)).collect();
+        let layout = Layout::Segments { pack: true };
+        let shape = |shapes, threads| {
+            let batches = plan(&seqs, 256, threads, 512, layout, shapes, Words::Unread);
+            batches.iter().map(|b| (b.rows, b.length)).collect::<Vec<_>>()
+        };
+        assert_eq!(shape(Shapes::Few, 2), [(1, 64)]);
+        assert_eq!(shape(Shapes::Fitted, 1), [(1, 64)], "60 wordpieces, rounded up to 64");
+        assert_eq!(shape(Shapes::Fitted, 2), [(1, 32), (1, 32)], "8 and 7 candidates, in rows of at most 32");
+        // Enough for full rows: rows of 64 whatever the threads.
+        let seqs: Vec<Sequence> = (0..100).map(|_| seq(4)).collect();
+        let batches = plan(&seqs, 256, 2, 512, layout, Shapes::Fitted, Words::Unread);
+        let mut rows: Vec<usize> = batches.iter().flat_map(|b| vec![b.length; b.rows]).collect();
+        rows.sort();
+        assert_eq!(rows, [16, 64, 64, 64, 64, 64, 64], "400 wordpieces: six rows of 64, the rest in 16");
+    }
+
+    #[test]
+    fn fitted_batches_take_any_row_count_within_the_budget() {
+        let seqs = vec![seq(64); 13];
+        let layout = Layout::Segments { pack: true };
+        let rows =
+            |shapes| plan(&seqs, 512, 1, 512, layout, shapes, Words::Read).iter().map(|b| b.rows).collect::<Vec<_>>();
+        assert_eq!(rows(Shapes::Few), [8, 1, 1, 1, 1, 1]);
+        assert_eq!(rows(Shapes::Fitted), [8, 5]);
+    }
+
+    #[test]
     fn equal_short_sequences_fill_rows_exactly() {
         let seqs = vec![seq(16); 1000];
-        let batches = plan(&seqs, 256, 2, 512, Layout::Segments { pack: true }, WordAxis::RowLength);
+        let batches = plan(&seqs, 256, 2, 512, Layout::Segments { pack: true }, Shapes::Few, Words::Read);
         let rows: usize = batches.iter().map(|b| b.rows).sum();
         assert_eq!(rows, 250, "4 sequences of 16 to a row of 64");
     }
@@ -418,7 +526,7 @@ mod tests {
     #[test]
     fn without_packing_the_segment_layout_keeps_one_sequence_a_row() {
         let seqs: Vec<Sequence> = (0..9).map(|i| seq(4 + i)).collect();
-        let batches = plan(&seqs, 256, 1, 512, Layout::Segments { pack: false }, WordAxis::RowLength);
+        let batches = plan(&seqs, 256, 1, 512, Layout::Segments { pack: false }, Shapes::Few, Words::Read);
         for b in &batches {
             assert_eq!(b.placements.len(), b.rows);
             assert!(b.placements.iter().all(|p| p.offset == 0 && p.first_word == 1 && p.root_column == 1));

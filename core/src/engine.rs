@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use tract_onnx::prelude::Tensor;
 use tract_onnx::prelude::tract_ndarray::{ArrayView1, ArrayView2, ArrayView3, Axis, Ix2, Ix3, Ix4, ShapeError, s};
 
-use crate::batch::{self, Layout, Sequence, WordAxis};
+use crate::batch::{self, Layout, Sequence, Shapes, Words};
 use crate::decode;
 use crate::error::{Error, Result};
 use crate::extraction::{Entity, Extraction, KeyPhrase, Span, Triple, TripleArgument, Word};
@@ -276,7 +276,8 @@ impl Engine {
                 self.threads,
                 self.model.spec.max_wordpieces,
                 plan.layout,
-                plan.word_axis,
+                plan.shapes,
+                Words::Read,
             );
             let results: Vec<Result<Vec<(usize, usize, ChunkResult)>>> =
                 batches.par_iter().map(|b| self.run_batch(b, &sequences, &prepared, options, &plan)).collect();
@@ -345,8 +346,15 @@ impl Engine {
         }
         let (keys, sequences): (Vec<_>, Vec<_>) = new.into_iter().unzip();
         let max_len = self.model.spec.max_wordpieces;
-        let batches =
-            batch::plan(&sequences, options.batch_wordpieces, self.threads, max_len, plan.layout, WordAxis::Unread);
+        let batches = batch::plan(
+            &sequences,
+            options.batch_wordpieces,
+            self.threads,
+            max_len,
+            plan.layout,
+            plan.shapes,
+            Words::Unread,
+        );
         let results: Vec<Result<Vec<Vec<f32>>>> =
             batches.par_iter().map(|b| self.embeddings(b, &sequences, plan)).collect();
         let mut computed: Vec<Result<Vec<f32>>> = (0..sequences.len()).map(|_| Ok(Vec::new())).collect();
@@ -395,7 +403,7 @@ impl Engine {
 
     /// The unit embedding of each sequence of one batch, in placement
     /// order. The batch asks for the embedding alone and has one unread
-    /// word slot ([`WordAxis::Unread`]), so the word heads, whose label head
+    /// word slot ([`Words::Unread`]), so the word heads, whose label head
     /// is quadratic in the word axis, cost next to nothing. (It once asked
     /// for the sentence pass's outputs and word axis, to reuse its tract
     /// plans; the plans of its own cost less than those heads: UD EWT dev
@@ -477,11 +485,11 @@ impl Engine {
             true => Layout::Segments { pack: slots.embedding.is_none() || slots.embedding_per_token },
             false => Layout::Plain,
         };
-        let word_axis = match self.model.network.plans_by_shape() {
-            true => WordAxis::RowLength,
-            false => WordAxis::Fit,
+        let shapes = match self.model.network.plans_by_shape() {
+            true => Shapes::Few,
+            false => Shapes::Fitted,
         };
-        Ok(RunPlan { entities, parse, triples, keyphrases, wanted, slots, budget, pack, layout, word_axis })
+        Ok(RunPlan { entities, parse, triples, keyphrases, wanted, slots, budget, pack, layout, shapes })
     }
 
     /// Split and tokenize one document.
@@ -825,8 +833,8 @@ struct RunPlan {
     pack: Option<usize>,
     /// How chunks sit in the model's rows.
     layout: Layout,
-    /// How wide the sentence pass's word axis is (the backend's choice).
-    word_axis: WordAxis,
+    /// Which batch shapes suit the backend.
+    shapes: Shapes,
 }
 
 /// A document split and tokenized.
