@@ -68,7 +68,8 @@ Build, then run:
 
 Options: `--documents N` (first N documents), `--isa
 all|both|native|avx2|onnxruntime|onnxruntime-int8` (default all: the four), `--http-clients 1,4,16`, `--http-sentences N` (0: every
-sentence of the corpus), `--no-http`, `--raw` (with `--repeats`), `--bin`
+sentence of the corpus), `--no-http`, `--server-flags "..."` (more flags for the
+server), `--raw` (with `--repeats`), `--bin`
 (folder of edgemine, edgemine-server, tract-profile, tract-batches),
 `--model`, `--data` (EDGEMINE_DATA, default ../shared/data).
 
@@ -339,11 +340,11 @@ def free_port() -> int:
 class Server:
     """`edgemine-server http` in a child process, its peak RSS read at exit."""
 
-    def __init__(self, binary: Path, model: Path, queue: int, env: dict, log: Path):
+    def __init__(self, binary: Path, model: Path, queue: int, env: dict, log: Path, extra: list[str]):
         self.port = free_port()
         self.log = log
         self.report = log.with_suffix(".report.json")
-        self.flags = ["--listen", f"127.0.0.1:{self.port}", "--log-format", "text", "--queue", str(queue), "--model-dir", str(model)]
+        self.flags = ["--listen", f"127.0.0.1:{self.port}", "--log-format", "text", "--queue", str(queue), "--model-dir", str(model), *extra]
         env = dict(env)
         env.pop("EDGEMINE_TASKS", None)  # its default tasks are the ones compared
         with open(log, "wb") as out:
@@ -477,6 +478,7 @@ def main() -> None:
     ap.add_argument("--http-clients", default="1,4,16", help="concurrent HTTP clients, comma separated")
     ap.add_argument("--http-sentences", type=int, default=0, help="sentences sent per HTTP run (0 = every sentence of the corpus)")
     ap.add_argument("--no-http", action="store_true", help="skip the HTTP server runs")
+    ap.add_argument("--server-flags", default="", help="more flags for `edgemine-server http`, e.g. \"--concurrency 1 --gather-ms 5\"")
     ap.add_argument("--raw", action="store_true", help="add the raw encoder comparison (tract-batches against onnxruntime)")
     ap.add_argument("--repeats", type=int, default=3, help="passes over the batches in the raw comparison (best counts)")
     ap.add_argument("--peer", help=argparse.SUPPRESS)
@@ -589,7 +591,7 @@ def main() -> None:
             warm = [f"Warm-up request {i} from the benchmark client." for i in range(32)]
             peak_rss: list[float] = []
             for k, clients in enumerate(clients_list):
-                server = Server(server_bin, args.model, queue, envs[http_isa], tmp / f"server-{clients}.log")
+                server = Server(server_bin, args.model, queue, envs[http_isa], tmp / f"server-{clients}.log", args.server_flags.split())
                 try:
                     ready_s = server.wait_ready()
                     http_load(server.port, warm, 1)
