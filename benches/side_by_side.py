@@ -589,7 +589,6 @@ def main() -> None:
             # its own, so that no candidate of the corpus is cached before the
             # run.
             warm = [f"Warm-up request {i} from the benchmark client." for i in range(32)]
-            peak_rss: list[float] = []
             for k, clients in enumerate(clients_list):
                 server = Server(server_bin, args.model, queue, envs[http_isa], tmp / f"server-{clients}.log", args.server_flags.split())
                 try:
@@ -605,7 +604,7 @@ def main() -> None:
                     seconds, results = http_load(server.port, http_sentences, clients)
                 finally:
                     server.stop()
-                peak_rss.append(server.rss_mb or float("nan"))
+                rss = server.rss_mb or float("nan")
                 ok = [(i, lat) for i, status, lat in results if status == 200]
                 refused: dict[int, int] = {}
                 for _, status, _ in results:
@@ -617,8 +616,8 @@ def main() -> None:
                 p99 = percentile(latencies, 0.99) * 1e3 if latencies else float("nan")
                 not_ok = ", ".join(f"{n}x {s or 'no answer'}" for s, n in sorted(refused.items())) or "none"
                 print(f"  {clients:3d} client{'s' if clients > 1 else ' '}: {len(ok) / seconds:7.1f} docs/s {rate:8.0f} words/s  p50 {p50:7.1f} ms  "
-                      f"p99 {p99:7.1f} ms  {100 * rate / reference:5.1f}% of the CLI  peak RSS {peak_rss[-1]:.0f} MB  non-200: {not_ok}", flush=True)
-                rows.append((f"HTTP {http_isa}, {clients} client{'s' if clients > 1 else ''}, sentences, all tasks", rate, peak_rss[-1], None))
+                      f"p99 {p99:7.1f} ms  {100 * rate / reference:5.1f}% of the CLI  peak RSS {rss:.0f} MB  non-200: {not_ok}", flush=True)
+                rows.append((f"HTTP {http_isa}, {clients} client{'s' if clients > 1 else ''}, sentences, all tasks", rate, rss, None))
 
         # Which matrix kernels tract picked.
         profile = args.bin / "tract-profile"

@@ -244,15 +244,12 @@ fn models(args: ModelArgs) -> ExitCode {
             None => println!("packing   none: one sentence a sequence (as trained)"),
         }
         println!("threads   {}", info.threads);
-        match info.onnxruntime_sessions {
-            Some(n) => println!(
-                "backend   {} ({}, {n} session{})",
-                info.backend,
-                info.precision,
-                if n == 1 { "" } else { "s" }
-            ),
-            None => println!("backend   {} ({})", info.backend, info.precision),
-        }
+        let sessions = match info.onnxruntime_sessions {
+            Some(1) => ", 1 session".to_owned(),
+            Some(n) => format!(", {n} sessions"),
+            None => String::new(),
+        };
+        println!("backend   {} ({}{sessions})", info.backend, info.precision);
         println!("loaded in {} ms", info.load_ms);
     }
     ExitCode::SUCCESS

@@ -413,9 +413,9 @@ impl Engine {
         let no_embedding = || Error::Inference("no embedding output".into());
         let output = plan.slots.embedding.map(|slot| plan.wanted[slot]).ok_or_else(no_embedding)?;
         let outputs = self.model.network.run(batch::input(b, sequences, plan.layout), &[output])?;
-        let slots = Slots { embedding: Some(0), ..Slots::default() };
-        let view = EmbeddingView::of(&outputs, Slots { embedding_per_token: plan.slots.embedding_per_token, ..slots })?
-            .ok_or_else(no_embedding)?;
+        let slots =
+            Slots { embedding: Some(0), embedding_per_token: plan.slots.embedding_per_token, ..Slots::default() };
+        let view = EmbeddingView::of(&outputs, slots)?.ok_or_else(no_embedding)?;
         Ok(b.placements.iter().map(|p| view.sequence(p, sequences[p.sequence].ids.len())).collect())
     }
 
