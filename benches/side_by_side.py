@@ -69,7 +69,8 @@ Build, then run:
 Options: `--documents N` (first N documents), `--isa
 all|both|native|avx2|onnxruntime|onnxruntime-int8` (default all: the four), `--http-clients 1,4,16`, `--http-sentences N` (0: every
 sentence of the corpus), `--no-http`, `--server-flags "..."` (more flags for the
-server), `--raw` (with `--repeats`), `--bin`
+server), `--extract-flags "..."` (more flags for every `edgemine extract`,
+e.g. `"--keyphrase-embedding in-context"`), `--raw` (with `--repeats`), `--bin`
 (folder of edgemine, edgemine-server, tract-profile, tract-batches),
 `--model`, `--data` (EDGEMINE_DATA, default ../shared/data).
 
@@ -259,10 +260,12 @@ def tail(text: str, lines: int = 8) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def edgemine_cli(binary: Path, model: Path, corpus_file: Path, input_kind: str, tasks: str, env: dict) -> dict:
+def edgemine_cli(binary: Path, model: Path, corpus_file: Path, input_kind: str, tasks: str, env: dict,
+                 flags: list[str]) -> dict:
     """One `edgemine extract` run over a corpus file, end to end."""
     child = run_child(
-        [binary, "extract", "--model", model, "--input", input_kind, "--format", "jsonl", "--tasks", tasks, corpus_file],
+        [binary, "extract", "--model", model, "--input", input_kind, "--format", "jsonl", "--tasks", tasks, *flags,
+         corpus_file],
         env,
     )
     if child.rc not in (0, 1):
@@ -279,9 +282,9 @@ def edgemine_cli(binary: Path, model: Path, corpus_file: Path, input_kind: str, 
     }
 
 
-def first_result(binary: Path, model: Path, first_file: Path, tasks: str, env: dict) -> float:
+def first_result(binary: Path, model: Path, first_file: Path, tasks: str, env: dict, flags: list[str]) -> float:
     """Seconds for a fresh CLI process to extract one short document."""
-    child = run_child([binary, "extract", "--model", model, "--tasks", tasks, first_file], env)
+    child = run_child([binary, "extract", "--model", model, "--tasks", tasks, *flags, first_file], env)
     if child.rc:
         raise SystemExit(f"edgemine failed on the first sentence (exit {child.rc}):\n{tail(child.stderr)}")
     return child.seconds
@@ -478,12 +481,15 @@ def main() -> None:
     ap.add_argument("--http-clients", default="1,4,16", help="concurrent HTTP clients, comma separated")
     ap.add_argument("--http-sentences", type=int, default=0, help="sentences sent per HTTP run (0 = every sentence of the corpus)")
     ap.add_argument("--no-http", action="store_true", help="skip the HTTP server runs")
+    ap.add_argument("--extract-flags", default="",
+                    help="more flags for every `edgemine extract`, e.g. \"--keyphrase-embedding in-context\"")
     ap.add_argument("--server-flags", default="", help="more flags for `edgemine-server http`, e.g. \"--concurrency 1 --gather-ms 5\"")
     ap.add_argument("--raw", action="store_true", help="add the raw encoder comparison (tract-batches against onnxruntime)")
     ap.add_argument("--repeats", type=int, default=3, help="passes over the batches in the raw comparison (best counts)")
     ap.add_argument("--peer", help=argparse.SUPPRESS)
     ap.add_argument("--peer-batches", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    extract_flags = args.extract_flags.split()
     if args.peer:
         peer_main(args)
         return
@@ -552,13 +558,13 @@ def main() -> None:
         print(f"  {py_name:<52} {theirs['seconds']:7.2f} s {py_rate:8.0f} words/s  1.00x  "
               f"peak RSS {child.rss_mb:5.0f} MB  first {theirs['first_result_s']:.2f} s  entities {theirs['entities']}", flush=True)
 
-        first_result(edgemine, args.model, first_file, BASE_TASKS, envs[isas[0]])  # untimed: the binary and model into the page cache
+        first_result(edgemine, args.model, first_file, BASE_TASKS, envs[isas[0]], extract_flags)  # untimed: the binary and model into the page cache
         cli: dict[tuple[str, str, str], dict] = {}
         for isa in isas:
-            firsts = {tasks: first_result(edgemine, args.model, first_file, tasks, envs[isa]) for tasks in (BASE_TASKS, ALL_TASKS)}
+            firsts = {tasks: first_result(edgemine, args.model, first_file, tasks, envs[isa], extract_flags) for tasks in (BASE_TASKS, ALL_TASKS)}
             for kind, corpus_file, input_kind in (("sentences", lines_file, "lines"), ("documents", docs_file, "jsonl")):
                 for tasks in (BASE_TASKS, ALL_TASKS):
-                    run = edgemine_cli(edgemine, args.model, corpus_file, input_kind, tasks, envs[isa])
+                    run = edgemine_cli(edgemine, args.model, corpus_file, input_kind, tasks, envs[isa], extract_flags)
                     run["first_result_s"] = firsts[tasks]
                     cli[(isa, kind, tasks)] = run
                     rate = words / run["seconds"]

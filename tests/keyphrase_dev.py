@@ -3,6 +3,7 @@
     cargo build --release -p edgemine-cli
     python tests/keyphrase_dev.py                 # F1@5 and F1@10 by kind of document
     python tests/keyphrase_dev.py --show a01      # one document's phrases beside its gold ones
+    python tests/keyphrase_dev.py -- --keyphrase-embedding in-context   # any extract options after --
     python -m pytest tests/keyphrase_dev.py       # the same, as a regression check
 
 The documents are in tests/keyphrases/*.jsonl: scientific abstracts,
@@ -29,6 +30,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
 from nltk.stem.porter import PorterStemmer
 
 from locations import ROOT, binary
@@ -113,9 +115,10 @@ def main() -> int:
     return 0
 
 
-def test_keyphrases_on_the_hand_written_documents():
+@pytest.mark.parametrize("embedding", ["alone", "in-context"])
+def test_keyphrases_on_the_hand_written_documents(embedding):
     docs = documents()
-    found = extract(docs)
+    found = extract(docs, extra=["--keyphrase-embedding", embedding])
     predicted = {i: [k["text"] for k in phrases] for i, phrases in found.items()}
     s = scores(docs, predicted)
     print({k: round(v["F1@10"], 3) for k, v in s.items()})

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use edgemine::{Aggregation, Engine, EngineConfig, KeyphraseOptions, OffsetUnit, Options, Task};
+use edgemine::{Aggregation, Engine, EngineConfig, KeyphraseOptions, OffsetUnit, Options, PhraseEmbedding, Task};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use input::InputMode;
@@ -154,6 +154,9 @@ struct ExtractArgs {
     /// Add to each key phrase the signals behind its score.
     #[arg(long)]
     explain_keyphrases: bool,
+    /// Where key-phrase candidates' embeddings come from: each candidate run through the model alone (a second pass), or pooled from the sentence pass (in-context: faster, ranks a little worse; see the README).
+    #[arg(long, value_name = "HOW", default_value = KeyphraseOptions::default().embedding.as_str(), value_parser = phrase_embedding())]
+    keyphrase_embedding: PhraseEmbedding,
     /// Optimized plans (one per batch shape, ≈ 60–70 MB each) kept for reuse.
     #[arg(long, value_name = "N", default_value_t = edgemine::DEFAULT_MAX_PLANS)]
     max_plans: usize,
@@ -183,6 +186,13 @@ fn at_least_one(s: &str) -> Result<usize, String> {
         Ok(n) if n >= 1 => Ok(n),
         _ => Err(format!("`{s}` is not a whole number of at least 1")),
     }
+}
+
+/// The core's names for [`PhraseEmbedding`], listed in `--help`.
+fn phrase_embedding() -> impl clap::builder::TypedValueParser<Value = PhraseEmbedding> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(PhraseEmbedding::ALL.map(PhraseEmbedding::as_str))
+        .try_map(|s| s.parse::<PhraseEmbedding>())
 }
 
 fn unit_interval(s: &str) -> Result<f32, String> {
@@ -301,6 +311,7 @@ fn extract(args: ExtractArgs) -> ExitCode {
             section_words: args.section_words,
             shortlist: args.shortlist,
             explain: args.explain_keyphrases,
+            embedding: args.keyphrase_embedding,
             ..KeyphraseOptions::default()
         },
         ..Options::default()

@@ -13,7 +13,7 @@ use crate::batch::{self, Layout, Sequence, Shapes, Words};
 use crate::decode;
 use crate::error::{Error, Result};
 use crate::extraction::{Entity, Extraction, KeyPhrase, Span, Triple, TripleArgument, Word};
-use crate::keyphrases::{self, Candidate, DocumentVectors, ParsedDocument};
+use crate::keyphrases::{self, Candidate, DocumentVectors, ParsedDocument, PhraseEmbedding};
 use crate::model::{Backend, Model, Precision};
 use crate::offsets::OffsetMap;
 use crate::options::{Aggregation, Options, Task};
@@ -307,9 +307,10 @@ impl Engine {
     }
 
     /// The key phrases of every assembled document: each candidate's
-    /// embedding from the cache, or from one more pass through the model
-    /// for the distinct new candidates of all documents together (short
-    /// sequences, so they fill few batches); then each document's ranking.
+    /// embedding pooled in context, or (embedded alone) from the cache or
+    /// from one more pass through the model for the distinct new
+    /// candidates of all documents together (short sequences, so they fill
+    /// few batches); then each document's ranking.
     fn add_keyphrases(
         &self,
         assembled: Vec<Result<(Extraction, Option<PhraseWork>)>>,
@@ -324,7 +325,7 @@ impl Engine {
         let mut waiting: Vec<(usize, usize, usize)> = Vec::new(); // (document, candidate, new)
         for (d, doc) in assembled.iter().enumerate() {
             let sequences = match doc {
-                Ok((_, Some(work))) => work.sequences.as_slice(),
+                Ok((_, Some(work))) if work.in_context.is_none() => work.sequences.as_slice(),
                 _ => &[],
             };
             let mut vectors = Vec::with_capacity(sequences.len());
@@ -384,7 +385,14 @@ impl Engine {
                     return Err(e);
                 }
                 let Some(work) = work else { return Ok(extraction) };
-                let ranked = keyphrases::rank(&work.candidates, &embeddings, &work.vectors, &options.keyphrases);
+                let embeddings = work.in_context.unwrap_or(embeddings);
+                let ranked = keyphrases::rank(
+                    &work.candidates,
+                    &embeddings,
+                    &work.vectors,
+                    &options.keyphrases,
+                    plan.phrase_embedding,
+                );
                 let mut phrases = work.phrases;
                 extraction.keyphrases = Some(
                     ranked
@@ -489,7 +497,24 @@ impl Engine {
             true => Shapes::Few,
             false => Shapes::Fitted,
         };
-        Ok(RunPlan { entities, parse, triples, keyphrases, wanted, slots, budget, pack, layout, shapes })
+        // In context needs each wordpiece's vector from the sentence pass.
+        let phrase_embedding = match options.keyphrases.embedding {
+            PhraseEmbedding::InContext if slots.embedding_per_token => PhraseEmbedding::InContext,
+            _ => PhraseEmbedding::Alone,
+        };
+        Ok(RunPlan {
+            entities,
+            parse,
+            triples,
+            keyphrases,
+            phrase_embedding,
+            wanted,
+            slots,
+            budget,
+            pack,
+            layout,
+            shapes,
+        })
     }
 
     /// Split and tokenize one document.
@@ -621,9 +646,52 @@ impl Engine {
                     w = seg.end;
                 }
             }
+            if let (Some(EmbeddingView::PerToken(tokens)), true) =
+                (&embedding, plan.keyphrases && plan.phrase_embedding == PhraseEmbedding::InContext)
+            {
+                result.word_vectors = self.phrase_word_vectors(tokens, place, seq, doc, chunk, &result);
+            }
             out.push((seq.doc, seq.chunk, result));
         }
         Ok(out)
+    }
+
+    /// The vectors of the words of a chunk that may be part of a key
+    /// phrase ([`keyphrases::may_be_in_phrase`] by their text and decoded
+    /// UPOS and relation): the sum of each word's wordpieces' vectors. Only
+    /// those are kept, so the memory in-context pooling needs grows with
+    /// the nouns and their modifiers, not with every wordpiece.
+    fn phrase_word_vectors(
+        &self,
+        tokens: &ArrayView3<'_, f32>,
+        place: &batch::Placement,
+        seq: &Sequence,
+        doc: &Prepared,
+        chunk: &Chunk,
+        result: &ChunkResult,
+    ) -> Vec<(usize, Vec<f32>)> {
+        let spec = &self.model.spec;
+        fn label(labels: Option<&Vec<String>>, i: Option<usize>) -> Option<&str> {
+            labels.zip(i).and_then(|(l, i)| l.get(i)).map(String::as_str)
+        }
+        let upos_labels = spec.upos.as_ref().map(|h| &h.labels);
+        let deprel_labels = spec.deprels.as_ref().map(|h| &h.labels);
+        chunk
+            .owned
+            .clone()
+            .enumerate()
+            .filter(|&(k, w)| {
+                let upos = label(upos_labels, result.upos.get(k).copied()).unwrap_or("X");
+                let deprel = label(deprel_labels, result.deprels.get(k).copied().flatten()).unwrap_or("dep");
+                keyphrases::may_be_in_phrase(&doc.text[doc.words[w].clone()], upos, deprel)
+            })
+            .map(|(_, w)| {
+                let pieces = &seq.word_pieces[w - chunk.words.start];
+                let end = (pieces.end + place.offset).min(tokens.shape()[1]);
+                let start = (pieces.start + place.offset).min(end);
+                (w, tokens.slice(s![place.row, start..end, ..]).sum_axis(Axis(0)).to_vec())
+            })
+            .collect()
     }
 
     /// Merge chunk results into the document's extraction.
@@ -640,7 +708,9 @@ impl Engine {
         let n = doc.words.len();
         let mut entity_rows = Vec::with_capacity(if plan.entities { n } else { 0 });
         let (mut upos, mut heads, mut deprels, mut confidence) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut word_vectors = Vec::new();
         for (_, r) in chunks {
+            word_vectors.extend(r.word_vectors);
             entity_rows.extend(r.entity_rows);
             upos.extend(r.upos);
             heads.extend(r.heads);
@@ -722,7 +792,7 @@ impl Engine {
         });
         let phrases = plan.keyphrases.then(|| {
             let words = words.as_deref().unwrap_or_default();
-            self.phrase_work(&doc, words, &chunk_vectors, options, &span)
+            self.phrase_work(&doc, words, &chunk_vectors, &word_vectors, options, plan, &span)
         });
         let words = if plan.parse { words } else { None };
         let extraction = Extraction {
@@ -744,19 +814,25 @@ impl Engine {
     }
 
     /// A document's key-phrase candidates, with what ranking them needs.
+    /// `word_vectors` are the vectors of the words that may be in a phrase, in document order
+    /// (those [`Self::phrase_word_vectors`] kept; empty unless embedded in context).
+    #[allow(clippy::too_many_arguments)]
     fn phrase_work(
         &self,
         doc: &Prepared,
         words: &[Word],
         chunk_vectors: &[(Range<usize>, Vec<f32>)],
+        word_vectors: &[(usize, Vec<f32>)],
         options: &Options,
+        plan: &RunPlan,
         span: &impl Fn(&Range<usize>) -> (usize, usize),
     ) -> PhraseWork {
         let parse: Vec<ParsedWord> = words.iter().map(parsed_word).collect();
         let parsed =
             ParsedDocument { text: doc.text, words: &doc.words, sentences: &doc.sentence_words, parse: &parse };
         let kp = &options.keyphrases;
-        let candidates = keyphrases::shortlist(keyphrases::candidates(&parsed, kp), kp.shortlist.max(kp.top_k));
+        let ranker = plan.phrase_embedding.ranker();
+        let candidates = keyphrases::shortlist(keyphrases::candidates(&parsed, kp), kp.shortlist.max(kp.top_k), ranker);
         let bytes_of = |r: &Range<usize>| doc.words[r.start].start..doc.words[r.end - 1].end;
         let phrases = candidates
             .iter()
@@ -773,10 +849,25 @@ impl Engine {
                 (text, occurrences)
             })
             .collect();
-        let sequences =
-            candidates.iter().map(|c| doc.phrase_sequence(&c.occurrences[c.representative], &self.model)).collect();
         let vectors = DocumentVectors::new(chunk_vectors, kp.section_words);
-        PhraseWork { candidates, phrases, sequences, vectors }
+        let (sequences, in_context) = match plan.phrase_embedding {
+            PhraseEmbedding::InContext => {
+                let vector_of = |w: usize| {
+                    word_vectors.binary_search_by_key(&w, |(k, _)| *k).ok().map(|i| word_vectors[i].1.as_slice())
+                };
+                let dim = vectors.document.len();
+                let pooled = candidates.iter().map(|c| keyphrases::pool_in_context(&c.occurrences, vector_of, dim));
+                (Vec::new(), Some(pooled.collect()))
+            }
+            PhraseEmbedding::Alone => {
+                let sequences = candidates
+                    .iter()
+                    .map(|c| doc.phrase_sequence(&c.occurrences[c.representative], &self.model))
+                    .collect();
+                (sequences, None)
+            }
+        };
+        PhraseWork { candidates, phrases, sequences, vectors, in_context }
     }
 }
 
@@ -796,10 +887,12 @@ struct PhraseWork {
     candidates: Vec<Candidate>,
     /// Display text and occurrence spans of each candidate.
     phrases: Vec<(String, Vec<Span>)>,
-    /// The model input of each candidate.
+    /// The model input of each candidate, when embedded alone.
     sequences: Vec<Sequence>,
     /// The document's and its sections' embeddings.
     vectors: DocumentVectors,
+    /// Each candidate's embedding, when pooled in context.
+    in_context: Option<Vec<Vec<f32>>>,
 }
 
 /// Which wanted output holds which head.
@@ -821,8 +914,11 @@ struct RunPlan {
     parse: bool,
     /// Triples are read off the parse (computed whether or not it is returned).
     triples: bool,
-    /// Key phrases are chosen (from the parse and a second pass for the candidates).
+    /// Key phrases are chosen (from the parse, and the candidates' embeddings).
     keyphrases: bool,
+    /// Where the candidates' embeddings come from: the option, unless the
+    /// graph gives no per-wordpiece vectors to pool in context.
+    phrase_embedding: PhraseEmbedding,
     /// Graph outputs to compute, in slot order.
     wanted: Vec<usize>,
     slots: Slots,
@@ -939,6 +1035,9 @@ struct ChunkResult {
     confidence: Vec<f32>,
     /// The chunk's pooled embedding.
     embedding: Option<Vec<f32>>,
+    /// Vectors of the words that may be in a key phrase (document index,
+    /// vector), when key phrases are embedded in context.
+    word_vectors: Vec<(usize, Vec<f32>)>,
 }
 
 /// The embedding output of a batch: one vector a row, or one a wordpiece.

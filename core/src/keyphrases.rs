@@ -2,8 +2,8 @@
 //! form, ranked by how close their embedding is to the document's, and
 //! diversified by maximal marginal relevance (MMR).
 //!
-//! Three steps, each a function here; the engine runs the model between
-//! the second and the third:
+//! Three steps, each a function here; the candidates' embeddings come
+//! between the second and the third (see [`PhraseEmbedding`]):
 //!
 //! 1. [`noun_phrases`] cuts each sentence into noun phrases: nouns, proper
 //!    nouns and their adjectival, compound and name modifiers, bound to
@@ -17,7 +17,7 @@
 //!    network" inside "deep neural network training"); every part of a
 //!    phrase that ends on a noun is a candidate of its own.
 //!    [`shortlist`] keeps the ones the text alone ranks best: only those
-//!    go through the model.
+//!    are embedded.
 //! 3. [`rank`] scores each candidate from its [`Features`]: the cosine
 //!    between its embedding and the document's, the best of its sections',
 //!    how often and how early it occurs, its length and termhood, blended
@@ -111,6 +111,63 @@ pub struct KeyphraseOptions {
     pub shortlist: usize,
     /// Return each phrase's [`Features`] beside its score.
     pub explain: bool,
+    /// Where each candidate's embedding comes from.
+    pub embedding: PhraseEmbedding,
+}
+
+/// Where a key-phrase candidate's embedding comes from: a trade of
+/// quality for speed.
+///
+/// Measured with each way's own fitted [`Ranker`]: F1@10 on the
+/// hand-labelled documents of `tests/keyphrases/`
+/// (`python tests/keyphrase_dev.py -- --keyphrase-embedding ...`) 0.290
+/// alone, 0.267 in context; on UD EWT dev sentences, one a document, all
+/// tasks take about 1.5× the time of entities and parse alone and 1.05× in
+/// context (ONNX Runtime, int8; `benches/side_by_side.py`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PhraseEmbedding {
+    /// Pooled from the vectors the sentence pass gives each wordpiece,
+    /// over the candidate's occurrences ([`pool_in_context`]): no second
+    /// model run. Needs a model whose graph gives per-wordpiece vectors
+    /// (its manifest's `token_output`); others embed candidates alone.
+    InContext,
+    /// Each candidate embedded on its own, in a second model run over the
+    /// distinct new candidates of all documents of a call (and cached
+    /// across calls): the embedding the model was distilled to give phrases.
+    #[default]
+    Alone,
+}
+
+impl PhraseEmbedding {
+    /// Both ways, in the order the CLI and docs list them.
+    pub const ALL: [Self; 2] = [Self::Alone, Self::InContext];
+
+    /// The name interfaces use: `in-context` or `alone`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InContext => "in-context",
+            Self::Alone => "alone",
+        }
+    }
+
+    /// The ranker fitted on embeddings made this way.
+    pub fn ranker(self) -> &'static Ranker {
+        match self {
+            Self::InContext => &IN_CONTEXT,
+            Self::Alone => &ALONE,
+        }
+    }
+}
+
+impl std::str::FromStr for PhraseEmbedding {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Self::ALL.into_iter().find(|e| e.as_str() == s).ok_or_else(|| Error::InvalidOption {
+            name: "keyphrase_embedding",
+            detail: format!("{s:?}; use alone or in-context"),
+        })
+    }
 }
 
 impl Default for KeyphraseOptions {
@@ -123,6 +180,7 @@ impl Default for KeyphraseOptions {
             section_words: 400,
             shortlist: 100,
             explain: false,
+            embedding: PhraseEmbedding::default(),
         }
     }
 }
@@ -245,14 +303,42 @@ pub fn of_phrases(words: &[ParsedWord<'_>], phrases: &[Range<usize>]) -> Vec<Ran
 
 /// Can this word be part of a noun phrase?
 fn takes_part(w: &ParsedWord<'_>) -> bool {
-    match w.upos {
+    content_word(w.upos, w.deprel)
+}
+
+/// Can this word, by its text, part of speech and relation, be part of a
+/// candidate (as a content word, a joining hyphen, or the "of" of
+/// [`of_phrases`])?
+pub fn may_be_in_phrase(text: &str, upos: &str, deprel: &str) -> bool {
+    content_word(upos, deprel) || text == "-" || text.eq_ignore_ascii_case("of")
+}
+
+/// Can a word of this part of speech and relation be a content word of a
+/// noun phrase?
+fn content_word(upos: &str, deprel: &str) -> bool {
+    match upos {
         "NOUN" | "PROPN" | "ADJ" => true,
         // Participles used as adjectives: "labelled data", "data-driven".
-        "VERB" => matches!(w.deprel, "amod" | "compound"),
+        "VERB" => matches!(deprel, "amod" | "compound"),
         // Numbers inside names: "Windows 11", "COVID-19".
-        "NUM" => matches!(w.deprel, "compound" | "flat" | "nummod" | "goeswith"),
+        "NUM" => matches!(deprel, "compound" | "flat" | "nummod" | "goeswith"),
         _ => false,
     }
+}
+
+/// A candidate's unit embedding in context: each occurrence's words'
+/// vectors (`vector_of` a document word: the sum of its wordpieces'
+/// vectors from the sentence pass; `None` for a word that
+/// [`may_be_in_phrase`] rules out) summed and L2-normalized, then the occurrences'
+/// mean direction, so a phrase used in many places reads as all of them.
+pub fn pool_in_context<'v>(
+    occurrences: &[Range<usize>],
+    vector_of: impl Fn(usize) -> Option<&'v [f32]>,
+    dim: usize,
+) -> Vec<f32> {
+    let each = occurrences.iter().map(|o| mean_direction(o.clone().filter_map(&vector_of).map(|v| (v, 1.0)), dim));
+    let each: Vec<Vec<f32>> = each.collect();
+    mean_direction(each.iter().map(|v| (v.as_slice(), 1.0)), dim)
 }
 
 fn is_nominal(w: &ParsedWord<'_>) -> bool {
@@ -577,26 +663,25 @@ pub struct Features {
 }
 
 impl Features {
-    /// The probability that a reader would pick this phrase, from a
-    /// logistic regression over the features, fitted on the hand-labelled
-    /// documents in `tests/keyphrases/` by `models/recipe/keyphrase_ranker.py`.
-    pub fn score(&self) -> f32 {
-        let z = ranker::DOCUMENT * self.document + ranker::SECTION * self.section + self.text_logit();
+    /// The probability that a reader would pick this phrase, from the
+    /// `ranker` of the way its embedding was made
+    /// ([`PhraseEmbedding::ranker`]).
+    pub fn score(&self, ranker: &Ranker) -> f32 {
+        let z = ranker.document * self.document + ranker.section * self.section + self.text_logit(ranker);
         1.0 / (1.0 + (-z).exp())
     }
 
     /// The part of the score's logit that needs no embedding.
-    fn text_logit(&self) -> f32 {
-        use ranker::*;
+    fn text_logit(&self, r: &Ranker) -> f32 {
         let length = [self.words == 1, self.words == 2, self.words == 3, self.words >= 4];
-        let mut z = BIAS
-            + FREQUENCY * self.frequency
-            + FIRST_WORD * self.first_word
-            + TERMHOOD * self.termhood
-            + NESTED * f32::from(u8::from(self.nested))
-            + WORD_FREQUENCY * self.word_frequency
-            + HEAD_SHARE * self.head_share;
-        for (on, w) in length.into_iter().zip(WORDS) {
+        let mut z = r.bias
+            + r.frequency * self.frequency
+            + r.first_word * self.first_word
+            + r.termhood * self.termhood
+            + r.nested * f32::from(u8::from(self.nested))
+            + r.word_frequency * self.word_frequency
+            + r.head_share * self.head_share;
+        for (on, w) in length.into_iter().zip(r.words) {
             if on {
                 z += w;
             }
@@ -626,11 +711,11 @@ impl Features {
 /// 50 by text gives the same F1@10 as ranking all of them (a paper has
 /// ≈ 1,000), so the model's second pass grows with `n`, not with the
 /// document.
-pub fn shortlist(candidates: Vec<Candidate>, n: usize) -> Vec<Candidate> {
+pub fn shortlist(candidates: Vec<Candidate>, n: usize, ranker: &Ranker) -> Vec<Candidate> {
     if candidates.len() <= n {
         return candidates;
     }
-    let logits: Vec<f32> = candidates.iter().map(|c| Features::of_text(c).text_logit()).collect();
+    let logits: Vec<f32> = candidates.iter().map(|c| Features::of_text(c).text_logit(ranker)).collect();
     let mut order: Vec<usize> = (0..candidates.len()).collect();
     order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]).then(a.cmp(&b)));
     let mut keep = vec![false; candidates.len()];
@@ -638,32 +723,87 @@ pub fn shortlist(candidates: Vec<Candidate>, n: usize) -> Vec<Candidate> {
     candidates.into_iter().zip(keep).filter_map(|(c, k)| k.then_some(c)).collect()
 }
 
-/// Coefficients of [`Features::score`] (written by `models/recipe/keyphrase_ranker.py`).
-mod ranker {
-    pub const BIAS: f32 = -2.6667;
-    pub const DOCUMENT: f32 = 1.7020;
-    pub const SECTION: f32 = 1.5131;
-    pub const FREQUENCY: f32 = 0.3340;
-    pub const FIRST_WORD: f32 = -0.3091;
-    pub const TERMHOOD: f32 = 0.3556;
-    pub const NESTED: f32 = -0.2248;
-    pub const WORD_FREQUENCY: f32 = -0.3969;
-    pub const HEAD_SHARE: f32 = 0.0905;
+/// Coefficients of [`Features::score`]: a logistic regression over the
+/// features, fitted on the hand-labelled documents in `tests/keyphrases/`
+/// by `models/recipe/keyphrase_ranker.py`, one for each [`PhraseEmbedding`]
+/// (the embedding signals mean different things in context and alone).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ranker {
+    /// The logit's constant.
+    pub bias: f32,
+    /// Weight of [`Features::document`]; the others likewise.
+    pub document: f32,
+    #[allow(missing_docs)]
+    pub section: f32,
+    #[allow(missing_docs)]
+    pub frequency: f32,
+    #[allow(missing_docs)]
+    pub first_word: f32,
+    #[allow(missing_docs)]
+    pub termhood: f32,
+    #[allow(missing_docs)]
+    pub nested: f32,
+    #[allow(missing_docs)]
+    pub word_frequency: f32,
+    #[allow(missing_docs)]
+    pub head_share: f32,
     /// One word, two, three, four or more.
-    pub const WORDS: [f32; 4] = [-0.7737, 0.6722, 0.6006, -0.7386];
+    pub words: [f32; 4],
 }
 
+// Written by `models/recipe/keyphrase_ranker.py --embedding in-context --write`.
+const IN_CONTEXT: Ranker = Ranker {
+    bias: -2.9745,
+    document: 2.1900,
+    section: 0.4950,
+    frequency: 0.6870,
+    first_word: -0.3814,
+    termhood: 0.4386,
+    nested: -0.1871,
+    word_frequency: -0.5490,
+    head_share: 0.2811,
+    words: [-1.1991, 0.9508, 0.9249, -0.7079],
+};
+
+// Written by `models/recipe/keyphrase_ranker.py --embedding alone --write`.
+const ALONE: Ranker = Ranker {
+    bias: -2.6667,
+    document: 1.7020,
+    section: 1.5131,
+    frequency: 0.3340,
+    first_word: -0.3091,
+    termhood: 0.3556,
+    nested: -0.2248,
+    word_frequency: -0.3969,
+    head_share: 0.0905,
+    words: [-0.7737, 0.6722, 0.6006, -0.7386],
+};
+
 /// The top `options.top_k` candidates, in the order MMR picks them, given
-/// each candidate's unit embedding.
+/// each candidate's unit embedding and the way it was made.
 pub fn rank(
     candidates: &[Candidate],
     embeddings: &[Vec<f32>],
     doc: &DocumentVectors,
     options: &KeyphraseOptions,
+    embedding: PhraseEmbedding,
 ) -> Vec<Ranked> {
     let features = features(candidates, embeddings, doc);
-    let scores: Vec<f32> = features.iter().map(Features::score).collect();
-    mmr(&scores, embeddings, options.top_k, options.mmr_lambda)
+    let ranker = embedding.ranker();
+    let scores: Vec<f32> = features.iter().map(|f| f.score(ranker)).collect();
+    // In context, a sentence's phrases share its direction; MMR compares
+    // them with the document's direction taken out (measured: F1@10 on
+    // tests/keyphrases 0.256 without, 0.267 with; alone, 0.290 without and
+    // 0.284 with, so alone compares whole vectors).
+    let apart: Vec<Vec<f32>>;
+    let for_mmr = match embedding {
+        PhraseEmbedding::Alone => embeddings,
+        PhraseEmbedding::InContext => {
+            apart = embeddings.iter().map(|e| without_direction(e, &doc.document)).collect();
+            &apart
+        }
+    };
+    mmr(&scores, for_mmr, options.top_k, options.mmr_lambda)
         .into_iter()
         .map(|c| Ranked { candidate: c, score: scores[c], features: features[c] })
         .collect()
@@ -712,6 +852,12 @@ fn mmr(scores: &[f32], embeddings: &[Vec<f32>], k: usize, lambda: f32) -> Vec<us
         }
     }
     out
+}
+
+/// `v` less its component along the unit vector `direction`, L2-normalized.
+fn without_direction(v: &[f32], direction: &[f32]) -> Vec<f32> {
+    let along = dot(v, direction);
+    mean_direction([(v, 1.0), (direction, -along)], v.len())
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -972,12 +1118,12 @@ mod tests {
     #[test]
     fn the_shortlist_keeps_the_best_by_text_in_document_order() {
         let all = pump_document().candidates();
-        let short = shortlist(all.clone(), 2);
+        let short = shortlist(all.clone(), 2, PhraseEmbedding::default().ranker());
         assert_eq!(short.len(), 2);
         let firsts: Vec<usize> = short.iter().map(|c| c.occurrences[0].start).collect();
         assert!(firsts.windows(2).all(|w| w[0] <= w[1]), "document order");
         assert!(short.iter().any(|c| c.key == "cooling pump"), "the most frequent two-word phrase stays");
-        assert_eq!(shortlist(all.clone(), 100), all);
+        assert_eq!(shortlist(all.clone(), 100, PhraseEmbedding::default().ranker()), all);
     }
 
     #[test]
@@ -1012,9 +1158,11 @@ mod tests {
     fn the_score_rises_with_similarity_and_is_a_probability() {
         let base = Features { words: 2, frequency: 1.0, ..Features::default() };
         let close = Features { document: 0.8, section: 0.8, ..base };
-        assert!(close.score() > base.score());
-        for f in [base, close] {
-            assert!((0.0..=1.0).contains(&f.score()));
+        for ranker in PhraseEmbedding::ALL.map(PhraseEmbedding::ranker) {
+            assert!(close.score(ranker) > base.score(ranker));
+            for f in [base, close] {
+                assert!((0.0..=1.0).contains(&f.score(ranker)));
+            }
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use edgemine::keyphrases::normalize;
-use edgemine::{Engine, Error, KeyPhrase, KeyphraseOptions, OffsetUnit, Options, Task};
+use edgemine::{Engine, Error, KeyPhrase, KeyphraseOptions, OffsetUnit, Options, PhraseEmbedding, Task};
 
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
@@ -95,13 +95,15 @@ fn the_phrases_a_reader_would_pick() {
             3,
         ),
     ];
-    for (text, reader, at_least) in cases {
-        let found = keyphrases(text, Options::default());
-        assert_eq!(found.len(), 10, "the default top 10");
-        let hits = picked(&found, reader);
-        let shown: Vec<&str> = found.iter().map(|k| k.text.as_str()).collect();
-        assert!(hits.len() >= at_least, "{hits:?} of {reader:?} in {shown:?}");
-        assert!(found.iter().all(|k| (0.0..=1.0).contains(&k.score)));
+    for embedding in PhraseEmbedding::ALL {
+        for (text, reader, at_least) in cases {
+            let found = keyphrases(text, embedded(embedding, Options::default()));
+            assert_eq!(found.len(), 10, "the default top 10");
+            let hits = picked(&found, reader);
+            let shown: Vec<&str> = found.iter().map(|k| k.text.as_str()).collect();
+            assert!(hits.len() >= at_least, "{embedding:?}: {hits:?} of {reader:?} in {shown:?}");
+            assert!(found.iter().all(|k| (0.0..=1.0).contains(&k.score)));
+        }
     }
 }
 
@@ -130,11 +132,42 @@ fn every_occurrence_is_found_and_exact_in_every_unit() {
 #[test]
 fn alone_and_in_a_batch_alike() {
     let docs = [PUMP_REPORT, "Short.", SOLAR_ABSTRACT, "東京 and Berlin 👋 are far apart.", PORT_NEWS];
-    let options = Options::default().with_tasks([Task::Keyphrases, Task::Entities]);
-    for (doc, batch) in docs.iter().zip(engine().extract_batch_with(&docs, &options)) {
-        let single = engine().extract_with(doc, &options).expect("single");
-        assert_eq!(batch.expect("batch"), single, "{doc}");
+    for embedding in PhraseEmbedding::ALL {
+        let options = embedded(embedding, Options::default().with_tasks([Task::Keyphrases, Task::Entities]));
+        for (doc, batch) in docs.iter().zip(engine().extract_batch_with(&docs, &options)) {
+            let single = engine().extract_with(doc, &options).expect("single");
+            assert_eq!(batch.expect("batch"), single, "{embedding:?}: {doc}");
+        }
     }
+}
+
+#[test]
+fn candidates_embedded_in_context_are_the_same_candidates_ranked_their_own_way() {
+    let all = |embedding| {
+        let o = KeyphraseOptions { top_k: 500, explain: true, embedding, ..Default::default() };
+        let mut found = keyphrases(SOLAR_ABSTRACT, Options { keyphrases: o, ..Options::default() });
+        found.sort_by(|a, b| a.text.cmp(&b.text));
+        found
+    };
+    let (alone, in_context) = (all(PhraseEmbedding::Alone), all(PhraseEmbedding::InContext));
+    let texts = |found: &[KeyPhrase]| found.iter().map(|k| (k.text.clone(), k.occurrences.clone())).collect::<Vec<_>>();
+    assert_eq!(texts(&alone), texts(&in_context), "the same candidates and occurrences");
+    for (a, c) in alone.iter().zip(&in_context) {
+        let (fa, fc) = (a.features.expect("explained"), c.features.expect("explained"));
+        assert_eq!((fa.frequency, fa.termhood, fa.words), (fc.frequency, fc.termhood, fc.words), "{}", a.text);
+        assert!((fc.score(PhraseEmbedding::InContext.ranker()) - c.score).abs() < 1e-6, "its own ranker");
+    }
+    // The embedding signals differ: pooled from the sentences, not the phrase alone.
+    let differ = alone.iter().zip(&in_context).filter(|(a, c)| {
+        let (fa, fc) = (a.features.expect("explained"), c.features.expect("explained"));
+        (fa.document - fc.document).abs() > 1e-3
+    });
+    assert!(differ.count() > alone.len() / 2);
+}
+
+/// `options` with candidates embedded as `embedding` says.
+fn embedded(embedding: PhraseEmbedding, options: Options) -> Options {
+    Options { keyphrases: KeyphraseOptions { embedding, ..options.keyphrases.clone() }, ..options }
 }
 
 #[test]
@@ -154,7 +187,8 @@ fn top_k_diversity_and_explanations_are_options() {
     let explained = keyphrases(SOLAR_ABSTRACT, options(KeyphraseOptions { explain: true, ..Default::default() }));
     for k in &explained {
         let f = k.features.expect("features asked for");
-        assert!((f.score() - k.score).abs() < 1e-6, "the score is the features' score");
+        let ranker = PhraseEmbedding::default().ranker();
+        assert!((f.score(ranker) - k.score).abs() < 1e-6, "the score is the features' score");
         assert!(f.words >= 1 && f.frequency > 0.0);
     }
     // A phrase longer than max_words is never a candidate.

@@ -1,12 +1,13 @@
 """Fits the key-phrase ranker: a logistic regression over the signals the engine computes for each candidate.
 
     cargo build --release -p edgemine-cli
-    python keyphrase_ranker.py            # cross-validates, fits, prints the coefficients
-    python keyphrase_ranker.py --write    # and writes them into core/src/keyphrases.rs
+    python keyphrase_ranker.py --embedding in-context           # cross-validates, fits, prints
+    python keyphrase_ranker.py --embedding in-context --write   # and writes them into core/src/keyphrases.rs
+    python keyphrase_ranker.py --embedding alone --write        # the ranker of candidates embedded alone
 
 The engine explains every candidate of every document in
 tests/keyphrases/ (`edgemine extract --tasks keyphrases --explain-keyphrases
---top-k 1000000 --mmr-lambda 1`); a candidate is positive when its Porter stem
+--top-k 1000000 --mmr-lambda 1 --keyphrase-embedding ...`); a candidate is positive when its Porter stem
 equals a gold phrase's, as the benchmarks match them. The regularization is
 chosen by training on one hand-written set and scoring F1@10 on the other,
 both ways; the final fit uses both sets. Standardization is folded into the
@@ -39,9 +40,10 @@ def vector(f: dict) -> list[float]:
     return [float(f[k]) for k in SCALAR] + [float(w == 1), float(w == 2), float(w == 3), float(w >= 4)]
 
 
-def table(docs: list[dict]) -> list[dict]:
+def table(docs: list[dict], embedding: str) -> list[dict]:
     """Each document's candidates: texts, stems, feature matrix, labels."""
-    found = extract(docs, top_k=1_000_000, extra=["--mmr-lambda", "1", "--explain-keyphrases"])
+    extra = ["--mmr-lambda", "1", "--explain-keyphrases", "--keyphrase-embedding", embedding]
+    found = extract(docs, top_k=1_000_000, extra=extra)
     out = []
     for d in docs:
         phrases = found[d["id"]]
@@ -76,31 +78,30 @@ def f1_at_10(rows: list[dict], w: np.ndarray, b: float) -> float:
     return float(np.mean(scores))
 
 
-def rust_block(w: np.ndarray, b: float) -> str:
+def const_name(embedding: str) -> str:
+    """The Rust constant holding the ranker of this way of embedding candidates."""
+    return embedding.upper().replace("-", "_")
+
+
+def rust_block(embedding: str, w: np.ndarray, b: float) -> str:
     c = dict(zip(NAMES, w))
+    fields = [("bias", b)] + [(name, c[name]) for name in SCALAR]
+    words = ", ".join(f"{c[n]:.4f}" for n in NAMES[len(SCALAR):])
     return (
-        "mod ranker {\n"
-        f"    pub const BIAS: f32 = {b:.4f};\n"
-        f"    pub const DOCUMENT: f32 = {c['document']:.4f};\n"
-        f"    pub const SECTION: f32 = {c['section']:.4f};\n"
-        f"    pub const FREQUENCY: f32 = {c['frequency']:.4f};\n"
-        f"    pub const FIRST_WORD: f32 = {c['first_word']:.4f};\n"
-        f"    pub const TERMHOOD: f32 = {c['termhood']:.4f};\n"
-        f"    pub const NESTED: f32 = {c['nested']:.4f};\n"
-        f"    pub const WORD_FREQUENCY: f32 = {c['word_frequency']:.4f};\n"
-        f"    pub const HEAD_SHARE: f32 = {c['head_share']:.4f};\n"
-        "    /// One word, two, three, four or more.\n"
-        f"    pub const WORDS: [f32; 4] = [{c['words=1']:.4f}, {c['words=2']:.4f}, {c['words=3']:.4f}, "
-        f"{c['words>=4']:.4f}];\n"
-        "}"
+        f"const {const_name(embedding)}: Ranker = Ranker {{\n"
+        + "".join(f"    {name}: {value:.4f},\n" for name, value in fields)
+        + f"    words: [{words}],\n"
+        "};"
     )
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--embedding", choices=["in-context", "alone"], required=True,
+                    help="how the engine embeds candidates (`--keyphrase-embedding`): each way has its own ranker")
     ap.add_argument("--write", action="store_true", help="write the coefficients into core/src/keyphrases.rs")
     args = ap.parse_args()
-    rows = table(documents())
+    rows = table(documents(), args.embedding)
     sets = {}
     for r in rows:
         sets.setdefault("b" if r["id"].startswith("b") else "a", []).append(r)
@@ -118,11 +119,14 @@ def main() -> int:
     print(f"chosen C={best[1]}; fitted on both sets:")
     for name, value in zip(NAMES, w):
         print(f"  {name:15} {value:+.4f}")
-    block = rust_block(w, bias)
+    block = rust_block(args.embedding, w, bias)
     print(block)
     if args.write:
         source = SOURCE.read_text()
-        updated = re.sub(r"mod ranker \{.*?\n\}", lambda _: block, source, count=1, flags=re.S)
+        pattern = rf"const {const_name(args.embedding)}: Ranker = Ranker \{{.*?\n\}};"
+        updated, n = re.subn(pattern, lambda _: block, source, count=1, flags=re.S)
+        if n != 1:
+            sys.exit(f"no `const {const_name(args.embedding)}: Ranker` block in {SOURCE}")
         SOURCE.write_text(updated)
         print(f"wrote {SOURCE.relative_to(ROOT)}; rebuild and run tests/keyphrase_dev.py")
     return 0
