@@ -2,7 +2,7 @@
 //! ids, per-document options, extraction records and error bodies. Shared
 //! by the HTTP API and the Kafka worker, so both speak the same JSON.
 
-use edgemine::{Extraction, OffsetUnit, Options, Task};
+use edgemine::{Extraction, OffsetUnit, Options, PhraseEmbedding, Task};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -56,6 +56,12 @@ pub struct DocumentOptions {
     /// Return the signals behind each key phrase's score.
     #[serde(default)]
     pub explain_keyphrases: Option<bool>,
+    /// Where key-phrase candidates' embeddings come from: `alone` (a
+    /// second model pass) or `in-context` (pooled from the sentence pass:
+    /// faster, ranks a little worse). Default: the server's
+    /// (`--keyphrase-embedding`), `alone` unless set.
+    #[serde(default)]
+    pub keyphrase_embedding: Option<PhraseEmbedding>,
 }
 
 impl DocumentOptions {
@@ -79,6 +85,9 @@ impl DocumentOptions {
         }
         if let Some(explain) = self.explain_keyphrases {
             options.keyphrases.explain = explain;
+        }
+        if let Some(embedding) = self.keyphrase_embedding {
+            options.keyphrases.embedding = embedding;
         }
         options
     }
@@ -147,6 +156,11 @@ mod tests {
         assert_eq!(options.offsets, OffsetUnit::Utf16);
         assert_eq!(options.keyphrases.top_k, 3);
         assert_eq!(options.tasks, Some(vec![Task::Entities]));
+        assert_eq!(options.keyphrases.embedding, PhraseEmbedding::Alone, "the default");
+        let set: DocumentOptions = serde_json::from_str(r#"{"keyphrase_embedding": "in-context"}"#).unwrap();
+        assert_eq!(set.apply(&defaults).keyphrases.embedding, PhraseEmbedding::InContext);
+        let bad = serde_json::from_str::<DocumentOptions>(r#"{"keyphrase_embedding": "context"}"#).unwrap_err();
+        assert!(bad.to_string().contains("unknown variant `context`"), "{bad}");
         let typo = serde_json::from_str::<DocumentOptions>(r#"{"offset": "utf16"}"#).unwrap_err();
         assert!(typo.to_string().contains("unknown field `offset`"), "{typo}");
     }

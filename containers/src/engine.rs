@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use edgemine::{Engine, EngineConfig, OffsetUnit, Options, Task};
+use edgemine::{Engine, EngineConfig, KeyphraseOptions, OffsetUnit, Options, PhraseEmbedding, Task};
 
 /// Engine flags, each also read from an `EDGEMINE_*` variable (a
 /// Kubernetes ConfigMap sets them).
@@ -49,6 +49,11 @@ pub struct EngineArgs {
     /// Default offset unit: utf8, char or utf16. Requests may choose their own.
     #[arg(long, env = "EDGEMINE_OFFSETS", default_value = "char")]
     pub offsets: OffsetUnit,
+    /// Default for where key-phrase candidates' embeddings come from:
+    /// alone (a second model pass) or in-context (pooled from the sentence
+    /// pass: faster, ranks a little worse). Requests may choose their own.
+    #[arg(long, env = "EDGEMINE_KEYPHRASE_EMBEDDING", default_value = "alone")]
+    pub keyphrase_embedding: PhraseEmbedding,
     /// Largest document accepted, in UTF-8 bytes; larger ones fail alone
     /// with DOCUMENT_TOO_LARGE.
     #[arg(long, env = "EDGEMINE_MAX_DOCUMENT_BYTES", default_value_t = 1 << 20)]
@@ -62,6 +67,7 @@ impl EngineArgs {
             tasks: self.tasks.clone(),
             offsets: self.offsets,
             max_document_bytes: self.max_document_bytes,
+            keyphrases: KeyphraseOptions { embedding: self.keyphrase_embedding, ..KeyphraseOptions::default() },
             ..Options::default()
         }
     }

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use edgemine::{Engine, OffsetUnit, Options, Task};
+use edgemine::{Engine, OffsetUnit, Options, PhraseEmbedding, Task};
 use serde_json::{Value, json};
 use support::{Server, document, get_text, post};
 
@@ -42,6 +42,14 @@ fn extract_answers_with_the_cores_schema_and_values() {
         assert_eq!(String::from_utf16(&units[start..end]).unwrap(), entity["text"].as_str().unwrap());
     }
 
+    // Key phrases embedded in context, as the core gives them.
+    let request = json!({"text": text, "options": {"tasks": ["keyphrases"], "keyphrase_embedding": "in-context"}});
+    let answer = post(&server.url("/v1/extract"), &request.to_string(), None);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let mut options = Options::default().with_tasks([Task::Keyphrases]);
+    options.keyphrases.embedding = PhraseEmbedding::InContext;
+    assert_eq!(answer.body, core_json(text, &options));
+
     // A batch: each result equals the document alone; a bad one fails alone.
     let batch = json!({"documents": [
         {"id": "a", "text": document(1)},
@@ -63,11 +71,11 @@ fn extract_answers_with_the_cores_schema_and_values() {
         assert_eq!(*result, expected);
     }
 
-    // Metrics count what was done: 4 documents extracted, 1 empty.
-    assert_eq!(server.metric("edgemine_documents_total{outcome=\"ok\"}"), 4.0);
+    // Metrics count what was done: 5 documents extracted, 1 empty.
+    assert_eq!(server.metric("edgemine_documents_total{outcome=\"ok\"}"), 5.0);
     assert_eq!(server.metric("edgemine_documents_total{outcome=\"EMPTY_DOCUMENT\"}"), 1.0);
     assert_eq!(server.metric("edgemine_errors_total{code=\"EMPTY_DOCUMENT\"}"), 1.0);
-    assert_eq!(server.metric("edgemine_http_requests_total{status=\"200\"}"), 3.0);
+    assert_eq!(server.metric("edgemine_http_requests_total{status=\"200\"}"), 4.0);
     assert!(server.metric("edgemine_words_total") > 20.0);
     assert!(server.metric("edgemine_model_load_seconds") > 0.0);
     assert_eq!(server.metric("edgemine_queue_depth"), 0.0);

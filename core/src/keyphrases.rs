@@ -124,7 +124,9 @@ pub struct KeyphraseOptions {
 /// alone, 0.267 in context; on UD EWT dev sentences, one a document, all
 /// tasks take about 1.5× the time of entities and parse alone and 1.05× in
 /// context (ONNX Runtime, int8; `benches/side_by_side.py`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "kebab-case")]
 pub enum PhraseEmbedding {
     /// Pooled from the vectors the sentence pass gives each wordpiece,
     /// over the candidate's occurrences ([`pool_in_context`]): no second
