@@ -107,6 +107,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "models" / "recipe"))
 from common import case_class, cpu_name  # noqa: E402  (the case rule the model was trained with)
 from packing import TOKEN_EMBEDDINGS, one_sequence_a_row  # noqa: E402
+from decode import deprels_by_head  # noqa: E402
 
 from engine_env import AVX2_ONLY, onnxruntime_library  # noqa: E402
 BATCH = 8
@@ -182,7 +183,7 @@ def python_pipeline(sentences: list[str], model_dir: Path, parse: bool, keep_bat
                 # Decoded as a user would; the labels themselves are not compared here.
                 outs[1][r, : len(f)].argmax(-1)
                 head = outs[2][r, : len(f), : len(f) + 1].argmax(-1)
-                outs[3][r, np.arange(len(f)), head].argmax(-1)
+                deprels_by_head(outs[3], heads["deprels"])[r, np.arange(len(f)), head].argmax(-1)
         if first_result_s is None:
             first_result_s = time.perf_counter() - started
         if keep_batches:

@@ -14,7 +14,7 @@ use crate::decode;
 use crate::error::{Error, Result};
 use crate::extraction::{Entity, Extraction, KeyPhrase, Span, Triple, TripleArgument, Word};
 use crate::keyphrases::{self, Candidate, DocumentVectors, ParsedDocument, PhraseEmbedding};
-use crate::model::{Backend, Model, Precision};
+use crate::model::{Backend, DeprelAxes, Model, Precision};
 use crate::offsets::OffsetMap;
 use crate::options::{Aggregation, Options, Task};
 use crate::phrase_cache::{DEFAULT_PHRASE_CACHE, PhraseCache, PhraseKey};
@@ -573,7 +573,14 @@ impl Engine {
         let ent = view(plan.slots.entities)?.map(|v| v.into_dimensionality::<Ix3>()).transpose().map_err(fixed)?;
         let upos = view(plan.slots.upos)?.map(|v| v.into_dimensionality::<Ix3>()).transpose().map_err(fixed)?;
         let arcs = view(plan.slots.arcs)?.map(|v| v.into_dimensionality::<Ix3>()).transpose().map_err(fixed)?;
-        let deprels = view(plan.slots.deprels)?.map(|v| v.into_dimensionality::<Ix4>()).transpose().map_err(fixed)?;
+        // Read as [batch, words, words+1, labels] whatever the graph's order.
+        let deprels =
+            view(plan.slots.deprels)?.map(|v| v.into_dimensionality::<Ix4>()).transpose().map_err(fixed)?.map(|v| {
+                match self.model.spec.deprel_axes {
+                    DeprelAxes::HeadsThenLabels => v,
+                    DeprelAxes::LabelsThenHeads => v.permuted_axes([0, 1, 3, 2]),
+                }
+            });
         let embedding = EmbeddingView::of(&outputs, plan.slots)?;
         let mut out = Vec::with_capacity(b.placements.len());
         for place in &b.placements {

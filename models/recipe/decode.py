@@ -196,3 +196,11 @@ def is_tree(heads: list[int]) -> bool:
             seen.add(node)
             node = heads[node - 1]
     return True
+
+
+def deprels_by_head(deprel_logits: np.ndarray, deprels_head: dict) -> np.ndarray:
+    """The label scores as [..., words, words+1, labels], whichever order the
+    manifest's `heads.deprels.shape` names (fuse.py leaves the labels before
+    the heads)."""
+    shape = deprels_head.get("shape", [])
+    return np.swapaxes(deprel_logits, -1, -2) if shape and shape[-1] == "words+1" else deprel_logits

@@ -28,7 +28,7 @@ from common import (
     ENTITY_TYPES, bio_spans, encode_words, join_sentences, load_tokenizer, noun_phrases, pack_documents, read_ewt,
     wordpiece_counts,
 )
-from decode import bio_viterbi, mst_heads
+from decode import bio_viterbi, deprels_by_head, mst_heads
 from packing import one_sequence_a_row
 
 BATCH = 32
@@ -115,7 +115,7 @@ def evaluate_tagger(folder: Path, model_file: str, context: int | None = None) -
             for w, h in enumerate(tree):
                 if h == s.heads[w]:
                     uas += 1
-                    las += labels[int(out["deprel_logits"][offset + w, columns[h]].argmax())] == s.deprels[w]
+                    las += labels[int(deprels_by_head(out["deprel_logits"], heads["deprels"])[offset + w, columns[h]].argmax())] == s.deprels[w]
             n_words += n
             offset += n
     seconds = time.time() - t0

@@ -22,6 +22,7 @@ import torch
 from common import CASE_CLASSES
 from encoder import EncoderConfig, HeadConfig, Tagger
 from export_reference import export_onnx, write_tokenizer
+from fuse import for_speed, manifest_deprels
 from packing import MANIFEST_INPUTS, MANIFEST_TOKEN_OUTPUT, make_packable
 from storage import store_int8
 
@@ -121,9 +122,9 @@ def manifest(ck: dict, files: list[Path]) -> dict:
             },
             "deprels": {
                 "output": "deprel_logits",
-                "shape": ["batch", "words", "words+1", len(ck["deprel_labels"])],
                 "labels": ck["deprel_labels"],
                 "decode": "argmax at the head chosen by the tree",
+                **manifest_deprels(len(ck["deprel_labels"])),
             },
             "embedding": {
                 "output": "sentence_embedding",
@@ -182,6 +183,8 @@ def main() -> None:
     stored, names = store_int8(onnx.load(str(fp32)))
     # Several sequences a row (packing.py): the engine packs short documents.
     stored = make_packable(stored)
+    # The same outputs in fewer full-size operations (fuse.py).
+    stored = for_speed(stored)
     onnx.checker.check_model(stored)
     onnx.save(stored, str(args.out / "model.onnx"))
     write_tokenizer(args.out / "tokenizer.json")

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from common import MODELS, encode_words, load_tokenizer
-from decode import entity_spans, mst_heads
+from decode import deprels_by_head, entity_spans, mst_heads
 from evaluate import run_tagger, session
 
 # A sentence ends after . ! ? (and closing quotes/brackets) followed by space,
@@ -80,7 +80,7 @@ def tag(text: str, folder: Path) -> dict:
                 {
                     "text": word, "start": s, "end": e, "sentence": i, "head": h,
                     "upos": heads["upos"]["labels"][int(upos[w])],
-                    "deprel": heads["deprels"]["labels"][int(o["deprel_logits"][w, h].argmax())],
+                    "deprel": heads["deprels"]["labels"][int(deprels_by_head(o["deprel_logits"], heads["deprels"])[w, h].argmax())],
                 }
             )
     return out

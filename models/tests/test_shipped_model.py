@@ -13,7 +13,7 @@ import onnxruntime as ort
 import pytest
 
 from common import CASE_CLASSES, ENTITY_LABELS, UPOS_LABELS, encode_words, load_tokenizer
-from decode import bio_viterbi, is_tree, mst_heads, span_probabilities
+from decode import bio_viterbi, deprels_by_head, is_tree, mst_heads, span_probabilities
 from packing import one_sequence_a_row
 from storage import plain_fp32
 
@@ -49,7 +49,14 @@ def run(session, tokenizer, words):
     }
     feeds.update(one_sequence_a_row([i.name for i in session.get_inputs()], feeds["attention_mask"]))
     names = [o.name for o in session.get_outputs()]
-    return dict(zip(names, (x[0] for x in session.run(names, feeds))))
+    return by_head(dict(zip(names, (x[0] for x in session.run(names, feeds)))))
+
+
+def by_head(out: dict) -> dict:
+    """The outputs with the label scores as [words, words+1, labels] (fuse.py
+    leaves them as [words, labels, words+1]; the manifest says which)."""
+    deprels = json.loads((FOLDER / "edgemine.json").read_text())["heads"]["deprels"]
+    return {**out, "deprel_logits": deprels_by_head(out["deprel_logits"], deprels)}
 
 
 def test_packed_sequences_read_as_if_alone(session, tokenizer):
@@ -80,7 +87,7 @@ def test_packed_sequences_read_as_if_alone(session, tokenizer):
         "position_ids": row(position),
     }
     names = [o.name for o in session.get_outputs()]
-    packed = dict(zip(names, (x[0] for x in session.run(names, feeds))))
+    packed = by_head(dict(zip(names, (x[0] for x in session.run(names, feeds)))))
     for words, out, first in zip(sentences, alone, first_slot):
         n = len(words)
         words_of = slice(first, first + n)

@@ -44,6 +44,8 @@ pub struct ModelSpec {
     pub arcs: Option<String>,
     /// Dependency label head, if any (needs `arcs`).
     pub deprels: Option<LabelHead>,
+    /// The order of the label head's last two axes.
+    pub deprel_axes: DeprelAxes,
     /// Pooled embedding output, if any.
     pub embedding: Option<String>,
     /// The same embedding for each wordpiece, before pooling (the mean over a
@@ -55,6 +57,32 @@ pub struct ModelSpec {
     pub graphs: Vec<GraphVariant>,
     /// sha256 and size of each file, when the manifest lists them.
     pub checksums: BTreeMap<String, FileChecksum>,
+}
+
+/// The order of the dependency label scores' last two axes: the candidate
+/// heads (`words+1`: ROOT, then each word) and the labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeprelAxes {
+    /// `[batch, words, words+1, labels]`: how the exporter first wrote it.
+    #[default]
+    HeadsThenLabels,
+    /// `[batch, words, labels, words+1]`: the order the label product
+    /// computes in, so the graph needs no transpose (and tract fuses the
+    /// label bias into the product; `models/recipe/labels.py`).
+    LabelsThenHeads,
+}
+
+impl DeprelAxes {
+    /// The order a manifest's `shape` names: `"words+1"` third or fourth.
+    fn from_shape(shape: &[serde_json::Value]) -> Option<Self> {
+        let heads = serde_json::Value::from("words+1");
+        match shape {
+            [] => Some(Self::HeadsThenLabels),
+            [_, _, h, _] if *h == heads => Some(Self::HeadsThenLabels),
+            [_, _, _, h] if *h == heads => Some(Self::LabelsThenHeads),
+            _ => None,
+        }
+    }
 }
 
 /// A graph of the same model that computes in another precision.
@@ -130,6 +158,8 @@ struct ManifestEmbedding {
 struct ManifestLabelHead {
     output: String,
     labels: Vec<String>,
+    #[serde(default)]
+    shape: Vec<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -187,8 +217,15 @@ impl ModelSpec {
                 ),
             });
         }
-        let label_head = |h: Option<ManifestLabelHead>| h.map(|h| LabelHead { output: h.output, labels: h.labels });
         let unsupported = |detail: String| Error::ModelUnsupported { path: path.to_path_buf(), detail };
+        let deprel_shape = m.heads.deprels.as_ref().map(|h| h.shape.as_slice()).unwrap_or_default();
+        let deprel_axes = DeprelAxes::from_shape(deprel_shape).ok_or_else(|| {
+            unsupported(format!(
+                "heads.deprels.shape {deprel_shape:?}: expected [\"batch\", \"words\", \"words+1\", labels] or \
+                 [\"batch\", \"words\", labels, \"words+1\"]"
+            ))
+        })?;
+        let label_head = |h: Option<ManifestLabelHead>| h.map(|h| LabelHead { output: h.output, labels: h.labels });
         let mut graphs = Vec::with_capacity(m.graphs.len());
         for (name, graph) in m.graphs {
             let precision = match Precision::from_name(&name) {
@@ -212,6 +249,7 @@ impl ModelSpec {
             upos: label_head(m.heads.upos),
             arcs: m.heads.arcs.map(|a| a.output),
             deprels: label_head(m.heads.deprels),
+            deprel_axes,
             embedding_tokens: m.heads.embedding.as_ref().and_then(|e| e.token_output.clone()),
             embedding: m.heads.embedding.map(|e| e.output),
             graphs,
@@ -249,6 +287,7 @@ impl ModelSpec {
             upos: None,
             arcs: None,
             deprels: None,
+            deprel_axes: DeprelAxes::default(),
             embedding: None,
             embedding_tokens: None,
             graphs: Vec::new(),
@@ -262,4 +301,20 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
         .map_err(|e| Error::ModelCorrupt { path: path.to_path_buf(), detail: format!("cannot read it: {e}") })?;
     serde_json::from_str(&text)
         .map_err(|e| Error::ModelCorrupt { path: path.to_path_buf(), detail: format!("not the JSON expected: {e}") })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_label_axes_follow_the_manifest_shape() {
+        let shape = |v: serde_json::Value| v.as_array().cloned().unwrap_or_default();
+        let heads_first = shape(serde_json::json!(["batch", "words", "words+1", 51]));
+        let labels_first = shape(serde_json::json!(["batch", "words", 51, "words+1"]));
+        assert_eq!(DeprelAxes::from_shape(&heads_first), Some(DeprelAxes::HeadsThenLabels));
+        assert_eq!(DeprelAxes::from_shape(&labels_first), Some(DeprelAxes::LabelsThenHeads));
+        assert_eq!(DeprelAxes::from_shape(&[]), Some(DeprelAxes::HeadsThenLabels), "no shape: the first order");
+        assert_eq!(DeprelAxes::from_shape(&shape(serde_json::json!(["batch", "words", 51]))), None);
+    }
 }
