@@ -68,7 +68,7 @@ pub enum DeprelAxes {
     HeadsThenLabels,
     /// `[batch, words, labels, words+1]`: the order the label product
     /// computes in, so the graph needs no transpose (and tract fuses the
-    /// label bias into the product; `models/recipe/labels.py`).
+    /// label bias into the product; `models/recipe/fuse.py`).
     LabelsThenHeads,
 }
 
@@ -221,8 +221,9 @@ impl ModelSpec {
         let deprel_shape = m.heads.deprels.as_ref().map(|h| h.shape.as_slice()).unwrap_or_default();
         let deprel_axes = DeprelAxes::from_shape(deprel_shape).ok_or_else(|| {
             unsupported(format!(
-                "heads.deprels.shape {deprel_shape:?}: expected [\"batch\", \"words\", \"words+1\", labels] or \
-                 [\"batch\", \"words\", labels, \"words+1\"]"
+                "heads.deprels.shape {}: expected [\"batch\", \"words\", \"words+1\", labels] or \
+                 [\"batch\", \"words\", labels, \"words+1\"]",
+                serde_json::Value::Array(deprel_shape.to_vec())
             ))
         })?;
         let label_head = |h: Option<ManifestLabelHead>| h.map(|h| LabelHead { output: h.output, labels: h.labels });
