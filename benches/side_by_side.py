@@ -176,6 +176,7 @@ def python_pipeline(sentences: list[str], model_dir: Path, parse: bool, keep_bat
         }
         feeds.update(one_sequence_a_row(input_names, feeds["attention_mask"]))
         outs = session.run(wanted, feeds)
+        deprels = deprels_by_head(outs[3], heads["deprels"]) if parse else None
         for r, (enc, f) in enumerate(zip(encs, firsts)):
             tags = [entity_labels[k] for k in outs[0][r, : len(f)].argmax(-1)]
             entities += sum(t.startswith("B-") or (t.startswith("I-") and (i == 0 or tags[i - 1] == "O")) for i, t in enumerate(tags))
@@ -183,7 +184,7 @@ def python_pipeline(sentences: list[str], model_dir: Path, parse: bool, keep_bat
                 # Decoded as a user would; the labels themselves are not compared here.
                 outs[1][r, : len(f)].argmax(-1)
                 head = outs[2][r, : len(f), : len(f) + 1].argmax(-1)
-                deprels_by_head(outs[3], heads["deprels"])[r, np.arange(len(f)), head].argmax(-1)
+                deprels[r, np.arange(len(f)), head].argmax(-1)
         if first_result_s is None:
             first_result_s = time.perf_counter() - started
         if keep_batches:

@@ -48,10 +48,9 @@ import onnx
 from onnx import helper, numpy_helper
 
 from packing import _consumers, _prune
+from storage import _topological
 
 OUTPUT = "deprel_logits"
-# The axes of the folded label scores, as the manifest names them.
-DEPREL_SHAPE = ["batch", "words", "labels", "words+1"]
 ATTENTION_BIAS = "packing.attention_bias"
 
 
@@ -94,10 +93,9 @@ def fold_label_terms(model: onnx.ModelProto) -> onnx.ModelProto:
             raise NotThePattern(f"{name} is not made by {op} (found {node.op_type if node else 'nothing'})")
         return node
 
-    def term(unsqueezed: str) -> tuple[onnx.NodeProto, str]:
-        """The linear term `Unsqueeze(MatMul(x, Transpose(Slice(weight))))`: its MatMul and x."""
-        matmul = made(made(unsqueezed, "Unsqueeze").input[0], "MatMul")
-        return matmul, matmul.input[0]
+    def term(unsqueezed: str) -> onnx.NodeProto:
+        """The MatMul of the linear term `Unsqueeze(MatMul(x, Transpose(Slice(weight))))`."""
+        return made(made(unsqueezed, "Unsqueeze").input[0], "MatMul")
 
     add_bias = made(OUTPUT, "Add")
     add_head = made(add_bias.input[0], "Add")
@@ -105,8 +103,8 @@ def fold_label_terms(model: onnx.ModelProto) -> onnx.ModelProto:
     bias = consts.get(add_bias.input[1])
     if bias is None:
         raise NotThePattern(f"the last Add's second input {add_bias.input[1]} is not a constant")
-    dep_term, _ = term(add_dep.input[1])
-    head_term, _ = term(add_head.input[1])
+    dep_term = term(add_dep.input[1])
+    head_term = term(add_head.input[1])
     transpose = made(add_dep.input[0], "Transpose")
     if list(transpose.attribute[0].ints) != [0, 1, 3, 2]:
         raise NotThePattern(f"the product is transposed by {list(transpose.attribute[0].ints)}, not [0, 1, 3, 2]")
@@ -116,7 +114,7 @@ def fold_label_terms(model: onnx.ModelProto) -> onnx.ModelProto:
     lhead = made(made(bilinear.input[1], "Unsqueeze").input[0], "Transpose").input[0]
     if head_term.input[0] != lhead:
         raise NotThePattern("the head's linear term does not read the head vectors the product reads")
-    head_weight = _constant_matrix(graph, consts, head_term.input[1])  # [d, L]
+    head_weight = _constant_matrix(producer, consts, head_term.input[1])  # [d, L]
     labels = bias.shape[0]
     if head_weight.shape[1] != labels:
         raise NotThePattern(f"head term of {head_weight.shape[1]} labels, bias of {labels}")
@@ -152,21 +150,20 @@ def fold_label_terms(model: onnx.ModelProto) -> onnx.ModelProto:
 def manifest_deprels(labels: int) -> dict:
     """The manifest's shape and note for the folded label scores."""
     return {
-        "shape": [*DEPREL_SHAPE[:2], labels, DEPREL_SHAPE[3]],
+        "shape": ["batch", "words", labels, "words+1"],
         "note": "deprel_logits[b, i, l, j]: label l of the arc from head j (0 = ROOT, k = k-th word) to word i+1",
     }
 
 
-def _constant_matrix(graph: onnx.GraphProto, consts: dict, name: str) -> np.ndarray:
+def _constant_matrix(producer: dict, consts: dict, name: str) -> np.ndarray:
     """The value of `name` where it is a constant weight seen through Slice and
     Transpose nodes (how the exporter writes the slices of `label_linear`)."""
-    producer = {o: n for n in graph.node for o in n.output}
     node = producer.get(name)
     if node is None:
         if name not in consts:
             raise NotThePattern(f"{name} is neither a constant nor computed")
         return consts[name]
-    inputs = [_constant_matrix(graph, consts, i) if i else None for i in node.input]
+    inputs = [_constant_matrix(producer, consts, i) if i else None for i in node.input]
     if node.op_type == "Transpose":
         perm = next((list(a.ints) for a in node.attribute if a.name == "perm"), None)
         return np.transpose(inputs[0], perm)
@@ -185,16 +182,7 @@ def _constant_matrix(graph: onnx.GraphProto, consts: dict, name: str) -> np.ndar
 
 def _sort(graph: onnx.GraphProto) -> None:
     """Nodes in an order where each comes after what it reads (ONNX requires it)."""
-    ready = {i.name for i in graph.input} | {i.name for i in graph.initializer} | {""}
-    pending, ordered = list(graph.node), []
-    while pending:
-        progress = [n for n in pending if all(i in ready for i in n.input)]
-        if not progress:
-            raise ValueError("the graph has a cycle or reads an undefined value")
-        for n in progress:
-            ordered.append(n)
-            ready.update(n.output)
-        pending = [n for n in pending if n not in progress]
+    ordered = _topological(list(graph.node), {i.name for i in graph.initializer} | {i.name for i in graph.input})
     del graph.node[:]
     graph.node.extend(ordered)
 

@@ -22,6 +22,7 @@ FOLDER = Path(__file__).resolve().parents[1] / "minilm-tagger"
 # (int8 storage), the int8-compute graph for onnxruntime and small files.
 MAX_FILE_BYTES = 30 * 1000 * 1000
 MAX_FOLDER_BYTES = 55 * 1000 * 1000
+DEPRELS = json.loads((FOLDER / "edgemine.json").read_text())["heads"]["deprels"]
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +56,7 @@ def run(session, tokenizer, words):
 def by_head(out: dict) -> dict:
     """The outputs with the label scores as [words, words+1, labels] (fuse.py
     leaves them as [words, labels, words+1]; the manifest says which)."""
-    deprels = json.loads((FOLDER / "edgemine.json").read_text())["heads"]["deprels"]
-    return {**out, "deprel_logits": deprels_by_head(out["deprel_logits"], deprels)}
+    return {**out, "deprel_logits": deprels_by_head(out["deprel_logits"], DEPRELS)}
 
 
 def test_packed_sequences_read_as_if_alone(session, tokenizer):
