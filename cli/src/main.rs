@@ -157,7 +157,7 @@ struct ExtractArgs {
     /// Where key-phrase candidates' embeddings come from: each candidate run through the model alone (a second pass), or pooled from the sentence pass (in-context: faster, ranks a little worse; see the README).
     #[arg(long, value_name = "HOW", default_value = KeyphraseOptions::default().embedding.as_str(), value_parser = phrase_embedding())]
     keyphrase_embedding: PhraseEmbedding,
-    /// Optimized plans (one per batch shape, ≈ 60–70 MB each) kept for reuse.
+    /// Optimized plans (one per batch shape; the first ≈ 50 MB, others ≈ 5–40 MB) kept for reuse.
     #[arg(long, value_name = "N", default_value_t = edgemine::DEFAULT_MAX_PLANS)]
     max_plans: usize,
     /// Key-phrase candidate embeddings kept for reuse (≈ 1.6 KB each; 0: none).
@@ -218,6 +218,8 @@ const EXIT_MODEL: u8 = 3;
 const EXIT_IO: u8 = 4;
 
 fn main() -> ExitCode {
+    // A kernel that refuses costs speed and memory, not results.
+    let _ = edgemine::process::use_small_pages();
     let cli = Cli::parse();
     match cli.command {
         Command::Models(args) => models(args),

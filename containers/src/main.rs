@@ -60,6 +60,9 @@ fn main() -> std::process::ExitCode {
         LogFormat::Json => subscriber.json().flatten_event(true).init(),
         LogFormat::Text => subscriber.init(),
     }
+    if let Err(e) = edgemine::process::use_small_pages() {
+        tracing::debug!("transparent huge pages stay on ({e}): slower batches, more memory, same results");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {

@@ -7,7 +7,7 @@
 //!
 //! Bucket lengths are multiples of 8 (the AVX2 fp32 width) on a coarse,
 //! roughly geometric ladder, so that a handful of plan shapes serve every
-//! document (each new shape costs a plan optimization: ≈ 60 ms, ≈ 60 MB)
+//! document (each new shape costs a plan optimization: ≈ 60 ms, ≈ 5–40 MB)
 //! while padding stays small. For the same reason a bucket's batches take
 //! only two row counts: `R`, a power of two that fits the wordpiece budget,
 //! and 1 for the remainder (13 = 8 + 1 + 1 + 1 + 1 + 1), never padded with

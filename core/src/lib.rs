@@ -29,6 +29,7 @@ pub mod model;
 pub mod offsets;
 mod options;
 mod phrase_cache;
+pub mod process;
 pub mod split;
 pub mod tokenize;
 pub mod triples;

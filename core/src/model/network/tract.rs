@@ -9,17 +9,23 @@
 //! their heads from the plan. Two threads asking for the same new shape wait
 //! for one build.
 //!
-//! Each plan holds its own copy of the weights, packed for the kernels
-//! chosen for its shape (with its buffers, ≈ 35–55 MB resident for
-//! MiniLM-L6), so the cache keeps at most
-//! `max_plans` of them and forgets the one used longest ago; a batch still
-//! running on a forgotten plan keeps it alive until it ends.
+//! tract packs a plan's weights for the kernels it chose for the plan's
+//! shape (≈ 45 MB for MiniLM-L6). Most shapes choose the same packing for
+//! most weights, so a new plan's packed weights that are byte for byte those
+//! of a plan already built are shared with it ([`PackedWeights`]): a plan
+//! then costs a few MB, not 45. The cache keeps at most `max_plans` plans
+//! and forgets the one used longest ago; a batch still running on a
+//! forgotten plan keeps it alive until it ends, and packed weights live as
+//! long as a plan uses them.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::matmul::optimized::{MatMulOperand, OptMatMul, ProtoFusedSpec};
+use tract_onnx::tract_core::tract_linalg::mmm::{EagerPackedInput, MMMInputValue, PackedExoticFact};
+use tract_onnx::tract_core::tract_linalg::pack::PackedFormat;
 
 use super::{BatchInput, InputKind};
 use crate::error::{Error, Result};
@@ -53,6 +59,98 @@ impl PlanCache {
     }
 }
 
+/// The packed weights of the plans alive, to share among them.
+///
+/// Packing is a pure function of the weight and its packing (format, `k`,
+/// `mn`: [`EagerPackedInput::fact`]), so two packed weights with equal
+/// facts and equal values are interchangeable; only such pairs are merged.
+#[derive(Default)]
+struct PackedWeights {
+    known: Vec<KnownPacking>,
+}
+
+/// A packed weight some plan holds: its bytes held weakly, so that a
+/// packing no plan uses any longer is freed with its last plan.
+struct KnownPacking {
+    fact: PackedExoticFact,
+    panel_bytes: usize,
+    mn: usize,
+    bytes: Weak<Blob>,
+}
+
+impl KnownPacking {
+    /// The bytes of this packing if `packed` is the same packing of the
+    /// same values.
+    fn bytes_of(&self, packed: &EagerPackedInput) -> Option<Arc<Blob>> {
+        if self.fact != packed.fact || self.panel_bytes != packed.panel_bytes || self.mn != packed.mn {
+            return None;
+        }
+        let bytes = self.bytes.upgrade()?;
+        same_values(&packed.fact, packed.panel_bytes, &bytes, &packed.packed).then_some(bytes)
+    }
+}
+
+/// Whether two packings of one [`PackedFormat`] hold the same values.
+///
+/// A panel is `r` columns of `k` records, then padding records and
+/// alignment that tract leaves uninitialized and its kernels never use
+/// (lanes past `mn` in the last panel are zeroed), so only the first
+/// `k × r` values of each panel are compared. Other formats are never
+/// taken for equal.
+fn same_values(fact: &PackedExoticFact, panel_bytes: usize, a: &Blob, b: &Blob) -> bool {
+    let Some(format) = fact.format.downcast_ref::<PackedFormat>() else { return false };
+    let used = fact.k * format.r * format.dt.size_of();
+    if a.len() != b.len() || panel_bytes == 0 || used > panel_bytes {
+        return false;
+    }
+    a.as_bytes().chunks(panel_bytes).zip(b.as_bytes().chunks(panel_bytes)).all(|(x, y)| {
+        let n = used.min(x.len());
+        x[..n] == y[..n]
+    })
+}
+
+impl PackedWeights {
+    /// Points the constant operands of `plan`'s matrix products at equal
+    /// packed weights already known, and makes the others known. Returns
+    /// the bytes shared.
+    fn share(&mut self, plan: &mut TypedModel) -> usize {
+        self.known.retain(|known| known.bytes.strong_count() > 0);
+        let mut shared = 0;
+        for node in &mut plan.nodes {
+            let Some(product) = node.op_as_mut::<OptMatMul>() else { continue };
+            for spec in &mut product.micro_ops {
+                let ProtoFusedSpec::AddMatMul { a, b, .. } = spec else { continue };
+                for operand in [a, b] {
+                    if let MatMulOperand::Const(value) = operand {
+                        shared += self.share_one(value);
+                    }
+                }
+            }
+        }
+        shared
+    }
+
+    fn share_one(&mut self, value: &mut Box<dyn MMMInputValue>) -> usize {
+        let Some(packed) = value.downcast_ref::<EagerPackedInput>() else { return 0 };
+        match self.known.iter().find_map(|known| known.bytes_of(packed)) {
+            Some(bytes) => {
+                let len = bytes.len();
+                *value = Box::new(EagerPackedInput { packed: bytes, ..packed.clone() });
+                len
+            }
+            None => {
+                self.known.push(KnownPacking {
+                    fact: packed.fact.clone(),
+                    panel_bytes: packed.panel_bytes,
+                    mn: packed.mn,
+                    bytes: Arc::downgrade(&packed.packed),
+                });
+                0
+            }
+        }
+    }
+}
+
 pub(crate) struct TractNetwork {
     path: PathBuf,
     model: TypedModel,
@@ -63,6 +161,7 @@ pub(crate) struct TractNetwork {
     output_names: Vec<String>,
     plans: Mutex<PlanCache>,
     max_plans: usize,
+    packed_weights: Mutex<PackedWeights>,
 }
 
 impl TractNetwork {
@@ -128,6 +227,7 @@ impl TractNetwork {
             output_names,
             plans: Mutex::default(),
             max_plans,
+            packed_weights: Mutex::default(),
         })
     }
 
@@ -170,7 +270,20 @@ impl TractNetwork {
         })
     }
 
-    fn build_plan(&self, (rows, sequence, words, _): PlanKey, wanted: &[usize]) -> TractResult<Plan> {
+    fn build_plan(&self, key: PlanKey, wanted: &[usize]) -> TractResult<Plan> {
+        // One build at a time: each packs its own copy of the weights before
+        // it can share them, so builds at once would peak at a copy each.
+        // A poisoned lock only means that another build panicked: the list
+        // is still a list of live packings.
+        let mut packed_weights = self.packed_weights.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut plan = self.optimize(key, wanted)?;
+        packed_weights.share(&mut plan);
+        drop(packed_weights);
+        plan.into_runnable()
+    }
+
+    /// The graph optimized for one concrete shape and the wanted outputs.
+    fn optimize(&self, (rows, sequence, words, _): PlanKey, wanted: &[usize]) -> TractResult<TypedModel> {
         let mut model = self.model.clone();
         let outlets: Vec<OutletId> =
             wanted.iter().map(|&o| model.output_outlets().map(|all| all[o])).collect::<TractResult<_>>()?;
@@ -179,7 +292,7 @@ impl TractNetwork {
         if let Some(w) = &self.words {
             values = values.with(w, words as i64);
         }
-        model.set_symbols(&values.to_dim_map())?.into_optimized()?.into_runnable()
+        model.set_symbols(&values.to_dim_map())?.into_optimized()
     }
 }
 
@@ -197,5 +310,71 @@ mod tests {
         assert_eq!(cache.plans.len(), 2);
         assert!(cache.plans.contains_key(&(1, 16, 16, 1)), "used most recently, kept");
         assert!(!cache.plans.contains_key(&(2, 16, 16, 1)), "used longest ago, forgotten");
+    }
+
+    fn packed(values: &Tensor, format: &PackedFormat) -> EagerPackedInput {
+        let packed = format.pack_tensor(values, 0, 1).expect("packs");
+        packed.downcast_ref::<EagerPackedInput>().expect("an eager packing").clone()
+    }
+
+    #[test]
+    fn packings_are_the_same_values_whatever_their_padding_holds() {
+        // k = 5 records of mn = 7 columns, in panels of r = 4: two panels,
+        // each with a padding record and alignment after its 5 × 4 values.
+        let values = Tensor::from_shape(&[5, 7], &(0..35).map(|v| v as f32).collect::<Vec<_>>()).expect("a tensor");
+        let format = PackedFormat::new(f32::datum_type(), 4, 32);
+        let a = packed(&values, &format);
+        let mut b = packed(&values, &format);
+        let used = 5 * 4 * 4;
+        assert!(b.panel_bytes > used, "the format pads its panels");
+        let bytes = Arc::make_mut(&mut b.packed).as_bytes_mut();
+        bytes[used..a.panel_bytes].fill(0xA5);
+        assert!(same_values(&a.fact, a.panel_bytes, &a.packed, &b.packed), "padding is not a value");
+
+        let bytes = Arc::make_mut(&mut b.packed).as_bytes_mut();
+        bytes[a.panel_bytes + 3] ^= 1;
+        assert!(!same_values(&a.fact, a.panel_bytes, &a.packed, &b.packed), "a value of the second panel differs");
+    }
+
+    fn fixture() -> TractNetwork {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/fixtures/tiny-bert-ner/model.onnx");
+        TractNetwork::load(&path, 4).expect("the fixture loads")
+    }
+
+    /// Runs `plan` on made-up wordpieces, all attended to.
+    fn run(plan: TypedModel, rows: usize, sequence: usize, inputs: &[InputKind]) -> Vec<Tensor> {
+        let value = |kind: InputKind, r: usize, c: usize| match kind {
+            InputKind::InputIds => 1000 + ((r * 31 + c * 7) % 900) as i64,
+            InputKind::AttentionMask => 1,
+            _ => 0,
+        };
+        let feeds = inputs
+            .iter()
+            .map(|&kind| tract_ndarray::Array2::from_shape_fn((rows, sequence), |(r, c)| value(kind, r, c)))
+            .map(IntoTValue::into_tvalue)
+            .collect();
+        let outputs = plan.into_runnable().expect("runnable").run(feeds).expect("runs");
+        outputs.into_iter().map(|v| v.into_tensor()).collect()
+    }
+
+    #[test]
+    fn plans_of_other_shapes_share_packed_weights_and_compute_the_same() {
+        let network = fixture();
+        let wanted = [0];
+        let mut shared = PackedWeights::default();
+        let mut first = network.optimize((4, 16, 0, 1), &wanted).expect("optimizes");
+        assert_eq!(shared.share(&mut first), 0, "nothing to share with yet");
+        let mut second = network.optimize((2, 16, 0, 1), &wanted).expect("optimizes");
+        let bytes = shared.share(&mut second);
+        assert!(bytes > 0, "a plan of another batch size packs some weights as the first did");
+
+        let alone = network.optimize((2, 16, 0, 1), &wanted).expect("optimizes");
+        let inputs = network.inputs();
+        assert_eq!(run(second, 2, 16, inputs), run(alone, 2, 16, inputs), "shared weights compute what its own did");
+        drop(first);
+        assert!(
+            shared.known.iter().all(|k| k.bytes.strong_count() == 0),
+            "packings are freed with the last plan that uses them"
+        );
     }
 }
