@@ -42,7 +42,7 @@ export interface EngineOptions {
   modelDir?: string;
   /** Worker threads; by default the CPUs this process may use (or `$EDGEMINE_THREADS`). */
   threads?: number;
-  /** Optimized plans kept, one per batch shape (default 3). */
+  /** Optimized plans kept, one per batch shape (default 16). */
   maxPlans?: number;
 }
 

@@ -22,7 +22,7 @@ use crate::results::{PyExtraction, to_dict};
 /// package, or the folder named by `$EDGEMINE_MODELS` when it is set.
 /// `threads` defaults to the CPUs this process may use (or
 /// `$EDGEMINE_THREADS`); `max_plans` bounds the optimized plans kept, one
-/// per batch shape (default 3).
+/// per batch shape (default 16).
 #[pyclass(frozen, name = "Engine", module = "edgemine")]
 pub struct PyEngine {
     engine: edgemine::Engine,

@@ -10,13 +10,14 @@
 //! for one build.
 //!
 //! tract packs a plan's weights for the kernels it chose for the plan's
-//! shape (≈ 45 MB for MiniLM-L6). Most shapes choose the same packing for
-//! most weights, so a new plan's packed weights that are byte for byte those
-//! of a plan already built are shared with it ([`PackedWeights`]): a plan
-//! then costs a few MB, not 45. The cache keeps at most `max_plans` plans
-//! and forgets the one used longest ago; a batch still running on a
-//! forgotten plan keeps it alive until it ends, and packed weights live as
-//! long as a plan uses them.
+//! shape (≈ 50 MB for MiniLM-L6). Shapes often choose the same packing for
+//! most weights, so a new plan's packed weights that hold the same values
+//! as a live plan's are shared with it ([`PackedWeights`]): a plan then
+//! costs ≈ 5–40 MB, not 50. Plans are built one at a time, each packing its
+//! own copy before sharing. The cache keeps at most `max_plans` plans and
+//! forgets the one used longest ago; a batch still running on a forgotten
+//! plan keeps it alive until it ends, and packed weights live as long as a
+//! plan uses them.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
