@@ -96,6 +96,7 @@ def evaluate_tagger(folder: Path, model_file: str, context: int | None = None) -
     labels = heads["deprels"]["labels"]
     t0 = time.time()
     for c, out in run_tagger(sess, encs):
+        deprels = deprels_by_head(out["deprel_logits"], heads["deprels"])
         offset = 0
         for i in groups[c]:
             s, n = dev[i], len(dev[i].words)
@@ -115,7 +116,7 @@ def evaluate_tagger(folder: Path, model_file: str, context: int | None = None) -
             for w, h in enumerate(tree):
                 if h == s.heads[w]:
                     uas += 1
-                    las += labels[int(deprels_by_head(out["deprel_logits"], heads["deprels"])[offset + w, columns[h]].argmax())] == s.deprels[w]
+                    las += labels[int(deprels[offset + w, columns[h]].argmax())] == s.deprels[w]
             n_words += n
             offset += n
     seconds = time.time() - t0
