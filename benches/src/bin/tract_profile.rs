@@ -9,7 +9,9 @@
 //! Inputs are synthetic (ids 1000.., full attention, one sequence a row,
 //! word i at wordpiece i + 1): the cost depends on the shape alone. It
 //! prints the time by operator, then the slowest nodes with their matrix
-//! shapes. `TRACT_CPU_ISA` limits the kernels as it does for edgemine.
+//! shapes, and each kernel's share with the products it ran. Kernels are
+//! chosen as edgemine chooses them; `TRACT_CPU_ISA` limits them as it does
+//! for edgemine.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -91,6 +93,8 @@ fn main() -> Result<()> {
         "{rows}x{length} (words {words}): {total_ms:.2} ms a run, {:.0} wordpieces/s on one thread; plan built in {plan_ms:.0} ms",
         (rows * length) as f64 / total_ms * 1e3
     );
+    // The kernels are chosen as edgemine chooses them (it adds a rule to tract's choice on some CPUs).
+    println!("edgemine's kernel rule: {}", edgemine::model::kernel_rule().unwrap_or("none on this CPU"));
     let share = |secs: f64| {
         let ms = secs * 1e3 / repeats as f64;
         format!("{ms:8.3} ms {:5.1} %", 100.0 * ms / total_ms)
@@ -105,10 +109,26 @@ fn main() -> Result<()> {
         let shape = node.op.info()?.into_iter().find(|l| l.starts_with("Mult")).unwrap_or_default();
         println!("  {}  {} {}  {shape}", share(*secs), node.op.name(), node.name);
     }
-    let mut kernels: Vec<_> = kernels.into_iter().collect();
-    kernels.sort_by_key(|k| std::cmp::Reverse(k.1));
-    for (k, n) in kernels.iter().take(8) {
-        println!("  kernel {n:3}x  {k}");
+    // Each kernel's share of the run, with the matrix shapes it ran.
+    let mut by_kernel: HashMap<String, (f64, Vec<String>)> = HashMap::new();
+    for (id, secs) in &nodes {
+        for line in plan.model().node(*id).op.info()? {
+            if let Some((shape, kernel)) = line.split_once(" with ") {
+                let entry = by_kernel.entry(kernel.to_string()).or_default();
+                entry.0 += secs;
+                entry.1.push(shape.trim_start_matches("Mult: ").to_string());
+            }
+        }
+    }
+    let mut by_kernel: Vec<_> = by_kernel.into_iter().collect();
+    by_kernel.sort_by(|a, b| b.1.0.total_cmp(&a.1.0));
+    println!("by kernel:");
+    for (kernel, (secs, shapes)) in by_kernel {
+        let mut distinct = shapes.clone();
+        distinct.sort();
+        distinct.dedup();
+        let count = kernels.get(&kernel).copied().unwrap_or(0);
+        println!("  kernel {count:3}x  {kernel}  {}: {}", share(secs), distinct.join("; "));
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-pub use network::{Backend, Precision};
+pub use network::{Backend, Precision, kernel_rule};
 pub(crate) use network::{BatchInput, InputKind, Network};
 pub use spec::{DeprelAxes, FileChecksum, GraphVariant, LabelHead, ModelSpec};
 

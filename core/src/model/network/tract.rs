@@ -28,6 +28,18 @@ use tract_onnx::tract_core::ops::matmul::optimized::{MatMulOperand, OptMatMul, P
 use tract_onnx::tract_core::tract_linalg::mmm::{EagerPackedInput, MMMInputValue, PackedExoticFact};
 use tract_onnx::tract_core::tract_linalg::pack::PackedFormat;
 
+#[cfg(target_arch = "x86_64")]
+mod kernels;
+#[cfg(target_arch = "x86_64")]
+pub use kernels::active_rule as kernel_rule;
+
+/// The rule edgemine adds to tract's choice of matrix kernels for this CPU:
+/// none outside x86-64.
+#[cfg(not(target_arch = "x86_64"))]
+pub fn kernel_rule() -> Option<&'static str> {
+    None
+}
+
 use super::{BatchInput, InputKind};
 use crate::error::{Error, Result};
 
