@@ -1,7 +1,8 @@
 //! The graph in tract, with one optimized plan per concrete batch shape.
 //!
 //! The graph is loaded once (tract memory-maps `model.onnx` while it parses
-//! it), typed and decluttered with its symbolic axes. A plan for a concrete
+//! it; weights stored as int8 are made f32 first, [`dequantize`]), typed and
+//! decluttered with its symbolic axes. A plan for a concrete
 //! (batch, sequence, words) shape and a set of wanted outputs is optimized
 //! the first time that shape is asked for and cached: a plan for concrete
 //! shapes runs about 1.5× faster than one with symbolic axes, and leaving
@@ -28,6 +29,7 @@ use tract_onnx::tract_core::ops::matmul::optimized::{MatMulOperand, OptMatMul, P
 use tract_onnx::tract_core::tract_linalg::mmm::{EagerPackedInput, MMMInputValue, PackedExoticFact};
 use tract_onnx::tract_core::tract_linalg::pack::PackedFormat;
 
+mod dequantize;
 #[cfg(target_arch = "x86_64")]
 mod kernels;
 #[cfg(target_arch = "x86_64")]
@@ -181,23 +183,30 @@ impl TractNetwork {
     /// Loads and declutters `model.onnx`; keeps at most `max_plans`
     /// optimized plans.
     pub fn load(path: &Path, max_plans: usize) -> Result<Self> {
-        let onnx = tract_onnx::onnx();
-        let proto = onnx.proto_model_for_path(path).map_err(|e| Error::ModelCorrupt {
+        let mut proto = tract_onnx::onnx().proto_model_for_path(path).map_err(|e| Error::ModelCorrupt {
             path: path.to_path_buf(),
             detail: format!("not a readable ONNX file ({e})"),
         })?;
+        if let Some(graph) = proto.graph.as_mut() {
+            dequantize::fold_constant_weights(graph);
+        }
+        Self::from_proto(path, proto, max_plans)
+    }
+
+    /// The network of the ONNX graph `proto`, read from `path`.
+    fn from_proto(path: &Path, proto: tract_onnx::pb::ModelProto, max_plans: usize) -> Result<Self> {
+        let onnx = tract_onnx::onnx();
         let unsupported = |e: TractError| Error::ModelUnsupported {
             path: path.to_path_buf(),
             detail: format!(
                 "tract cannot run this graph: {e:#}. Export it with opset 13..18 and dynamic batch and sequence axes"
             ),
         };
-        let model = onnx
-            .model_for_proto_model(&proto)
-            .and_then(|m| m.into_typed())
-            .and_then(|m| m.into_decluttered())
-            .map_err(unsupported)?;
+        let model = onnx.model_for_proto_model(&proto);
+        // The graph holds its own copy of the weights now: free the file's
+        // before typing makes more.
         drop(proto);
+        let model = model.and_then(|m| m.into_typed()).and_then(|m| m.into_decluttered()).map_err(unsupported)?;
 
         let mut inputs = Vec::new();
         for outlet in model.input_outlets().map_err(unsupported)? {
@@ -368,6 +377,24 @@ mod tests {
             .collect();
         let outputs = plan.into_runnable().expect("runnable").run(feeds).expect("runs");
         outputs.into_iter().map(|v| v.into_tensor()).collect()
+    }
+
+    #[test]
+    fn weights_folded_before_tract_compute_what_tracts_own_folding_does() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/minilm-tagger/model.onnx");
+        let raw = tract_onnx::onnx().proto_model_for_path(&path).expect("the shipped graph reads");
+        let mut folded = raw.clone();
+        let graph = folded.graph.as_mut().expect("a graph");
+        assert!(dequantize::fold_constant_weights(graph) >= 36, "six layers of six matrices each, at least");
+        assert!(graph.node.iter().all(|n| n.op_type != "DequantizeLinear"), "every weight folded");
+        let ours = TractNetwork::from_proto(&path, folded, 1).expect("loads");
+        let tracts = TractNetwork::from_proto(&path, raw, 1).expect("loads");
+        let wanted: Vec<usize> = (0..ours.output_names().len()).collect();
+        let outputs = |network: &TractNetwork| {
+            let plan = network.optimize((2, 16, 16, 0), &wanted).expect("optimizes");
+            run(plan, 2, 16, network.inputs())
+        };
+        assert_eq!(outputs(&ours), outputs(&tracts), "every output, value for value");
     }
 
     #[test]
