@@ -166,6 +166,8 @@ export interface EngineInfo {
   max_wordpieces: number;
   /** For a model trained on packed sentences, the wordpieces of a pack. */
   pack_wordpieces: number | null;
+  /** The ways of embedding key-phrase candidates the model has a fitted ranker for; others rank by similarity to the document. */
+  keyphrase_rankers: ('alone' | 'in-context')[];
   threads: number;
   /** The library running the graph: `'tract'` or `'onnxruntime'` (`EDGEMINE_BACKEND`). */
   backend: string;

@@ -255,6 +255,14 @@ fn models(args: ModelArgs) -> ExitCode {
             Some(n) => println!("packing   consecutive sentences, up to {n} wordpieces a sequence (as trained)"),
             None => println!("packing   none: one sentence a sequence (as trained)"),
         }
+        if info.tasks.contains(&edgemine::Task::Keyphrases) {
+            match info.keyphrase_rankers.iter().map(|e| e.as_str()).collect::<Vec<_>>() {
+                fitted if fitted.is_empty() => {
+                    println!("rankers   none fitted: key phrases by similarity to the document")
+                }
+                fitted => println!("rankers   key phrases embedded {} (fitted)", fitted.join(", ")),
+            }
+        }
         println!("threads   {}", info.threads);
         let sessions = match info.onnxruntime_sessions {
             Some(1) => ", 1 session".to_owned(),

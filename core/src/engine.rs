@@ -13,7 +13,7 @@ use crate::batch::{self, Layout, Sequence, Shapes, Words};
 use crate::decode;
 use crate::error::{Error, Result};
 use crate::extraction::{Entity, Extraction, KeyPhrase, Span, Triple, TripleArgument, Word};
-use crate::keyphrases::{self, Candidate, DocumentVectors, ParsedDocument, PhraseEmbedding};
+use crate::keyphrases::{self, Candidate, DocumentVectors, ParsedDocument, PhraseEmbedding, Ranker};
 use crate::model::{Backend, DeprelAxes, Model, Precision};
 use crate::offsets::OffsetMap;
 use crate::options::{Aggregation, Options, Task};
@@ -118,6 +118,10 @@ pub struct EngineInfo {
     /// For a model trained on packed sentences, the wordpieces of a pack
     /// (special tokens included): the engine packs that way by default.
     pub pack_wordpieces: Option<usize>,
+    /// The ways of embedding key-phrase candidates that the model has a
+    /// fitted ranker for; the others rank by similarity to the document
+    /// ([`Ranker::SIMILARITY`]).
+    pub keyphrase_rankers: Vec<PhraseEmbedding>,
     /// Worker threads.
     pub threads: usize,
     /// The library running the graph: `tract` or `onnxruntime`.
@@ -231,12 +235,19 @@ impl Engine {
             entity_labels: spec.entities.iter().flat_map(|h| h.labels.clone()).collect(),
             max_wordpieces: spec.max_wordpieces,
             pack_wordpieces: spec.pack_wordpieces,
+            keyphrase_rankers: spec.keyphrase_rankers.fitted(),
             threads: self.threads,
             backend: self.backend.name().into(),
             precision: self.model.precision.name().into(),
             onnxruntime_sessions: self.model.network.onnxruntime_sessions(),
             load_ms: self.load_time.as_millis(),
         }
+    }
+
+    /// The key-phrase ranker the model's manifest holds for candidates
+    /// embedded as `embedding` ([`Rankers::get`](crate::keyphrases::Rankers::get)).
+    pub fn keyphrase_ranker(&self, embedding: PhraseEmbedding) -> &Ranker {
+        self.model.spec.keyphrase_rankers.get(embedding)
     }
 
     /// Worker threads of this engine's pool.
@@ -399,6 +410,7 @@ impl Engine {
                     &work.vectors,
                     &options.keyphrases,
                     plan.phrase_embedding,
+                    self.keyphrase_ranker(plan.phrase_embedding),
                 );
                 let mut phrases = work.phrases;
                 extraction.keyphrases = Some(
@@ -845,7 +857,7 @@ impl Engine {
         let parsed =
             ParsedDocument { text: doc.text, words: &doc.words, sentences: &doc.sentence_words, parse: &parse };
         let kp = &options.keyphrases;
-        let ranker = plan.phrase_embedding.ranker();
+        let ranker = self.keyphrase_ranker(plan.phrase_embedding);
         let candidates = keyphrases::shortlist(keyphrases::candidates(&parsed, kp), kp.shortlist.max(kp.top_k), ranker);
         let bytes_of = |r: &Range<usize>| doc.words[r.start].start..doc.words[r.end - 1].end;
         let phrases = candidates

@@ -151,14 +151,6 @@ impl PhraseEmbedding {
             Self::Alone => "alone",
         }
     }
-
-    /// The ranker fitted on embeddings made this way.
-    pub fn ranker(self) -> &'static Ranker {
-        match self {
-            Self::InContext => &IN_CONTEXT,
-            Self::Alone => &ALONE,
-        }
-    }
 }
 
 impl std::str::FromStr for PhraseEmbedding {
@@ -666,8 +658,7 @@ pub struct Features {
 
 impl Features {
     /// The probability that a reader would pick this phrase, from the
-    /// `ranker` of the way its embedding was made
-    /// ([`PhraseEmbedding::ranker`]).
+    /// `ranker` of the way its embedding was made ([`Rankers::get`]).
     pub fn score(&self, ranker: &Ranker) -> f32 {
         let z = ranker.document * self.document + ranker.section * self.section + self.text_logit(ranker);
         1.0 / (1.0 + (-z).exp())
@@ -729,7 +720,10 @@ pub fn shortlist(candidates: Vec<Candidate>, n: usize, ranker: &Ranker) -> Vec<C
 /// features, fitted on the hand-labelled documents in `tests/keyphrases/`
 /// by `models/recipe/keyphrase_ranker.py`, one for each [`PhraseEmbedding`]
 /// (the embedding signals mean different things in context and alone).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// They belong to the model whose embedding they read, so its manifest
+/// holds them ([`Rankers`]).
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Ranker {
     /// The logit's constant.
     pub bias: f32,
@@ -753,45 +747,69 @@ pub struct Ranker {
     pub words: [f32; 4],
 }
 
-// Written by `models/recipe/keyphrase_ranker.py --embedding in-context --write`.
-const IN_CONTEXT: Ranker = Ranker {
-    bias: -2.9745,
-    document: 2.1900,
-    section: 0.4950,
-    frequency: 0.6870,
-    first_word: -0.3814,
-    termhood: 0.4386,
-    nested: -0.1871,
-    word_frequency: -0.5490,
-    head_share: 0.2811,
-    words: [-1.1991, 0.9508, 0.9249, -0.7079],
-};
+impl Ranker {
+    /// What ranks candidates when the model has no ranker fitted for the
+    /// way they were embedded: their cosine to the document alone
+    /// (KeyBERT's rule), so a score is `sigmoid(cosine)`, a rank and not a
+    /// probability.
+    pub const SIMILARITY: Self = Self {
+        bias: 0.0,
+        document: 1.0,
+        section: 0.0,
+        frequency: 0.0,
+        first_word: 0.0,
+        termhood: 0.0,
+        nested: 0.0,
+        word_frequency: 0.0,
+        head_share: 0.0,
+        words: [0.0; 4],
+    };
+}
 
-// Written by `models/recipe/keyphrase_ranker.py --embedding alone --write`.
-const ALONE: Ranker = Ranker {
-    bias: -2.6667,
-    document: 1.7020,
-    section: 1.5131,
-    frequency: 0.3340,
-    first_word: -0.3091,
-    termhood: 0.3556,
-    nested: -0.2248,
-    word_frequency: -0.3969,
-    head_share: 0.0905,
-    words: [-0.7737, 0.6722, 0.6006, -0.7386],
-};
+/// The rankers fitted for one model, by the way candidates are embedded:
+/// the manifest's `keyphrases.rankers`, `{"alone": {...}, "in-context":
+/// {...}}`, each a [`Ranker`]'s fields (a name or field not listed here is
+/// refused when the model loads).
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Rankers {
+    /// For candidates embedded alone.
+    #[serde(default)]
+    pub alone: Option<Ranker>,
+    /// For candidates embedded in context.
+    #[serde(default)]
+    pub in_context: Option<Ranker>,
+}
+
+impl Rankers {
+    /// The ranker for candidates embedded as `embedding`:
+    /// [`Ranker::SIMILARITY`] when none was fitted.
+    pub fn get(&self, embedding: PhraseEmbedding) -> &Ranker {
+        let fitted = match embedding {
+            PhraseEmbedding::Alone => &self.alone,
+            PhraseEmbedding::InContext => &self.in_context,
+        };
+        fitted.as_ref().unwrap_or(&Ranker::SIMILARITY)
+    }
+
+    /// The ways of embedding that have a fitted ranker.
+    pub fn fitted(&self) -> Vec<PhraseEmbedding> {
+        PhraseEmbedding::ALL.into_iter().filter(|&e| self.get(e) != &Ranker::SIMILARITY).collect()
+    }
+}
 
 /// The top `options.top_k` candidates, in the order MMR picks them, given
-/// each candidate's unit embedding and the way it was made.
+/// each candidate's unit embedding, the way it was made and the ranker
+/// fitted for that way.
 pub fn rank(
     candidates: &[Candidate],
     embeddings: &[Vec<f32>],
     doc: &DocumentVectors,
     options: &KeyphraseOptions,
     embedding: PhraseEmbedding,
+    ranker: &Ranker,
 ) -> Vec<Ranked> {
     let features = features(candidates, embeddings, doc);
-    let ranker = embedding.ranker();
     let scores: Vec<f32> = features.iter().map(|f| f.score(ranker)).collect();
     // In context, a sentence's phrases share its direction; MMR compares
     // them with the document's direction taken out (measured: F1@10 on
@@ -1120,12 +1138,12 @@ mod tests {
     #[test]
     fn the_shortlist_keeps_the_best_by_text_in_document_order() {
         let all = pump_document().candidates();
-        let short = shortlist(all.clone(), 2, PhraseEmbedding::default().ranker());
+        let short = shortlist(all.clone(), 2, &shipped_rankers().alone.expect("fitted alone"));
         assert_eq!(short.len(), 2);
         let firsts: Vec<usize> = short.iter().map(|c| c.occurrences[0].start).collect();
         assert!(firsts.windows(2).all(|w| w[0] <= w[1]), "document order");
         assert!(short.iter().any(|c| c.key == "cooling pump"), "the most frequent two-word phrase stays");
-        assert_eq!(shortlist(all.clone(), 100, PhraseEmbedding::default().ranker()), all);
+        assert_eq!(shortlist(all.clone(), 100, &Ranker::SIMILARITY), all);
     }
 
     #[test]
@@ -1156,15 +1174,40 @@ mod tests {
         assert_eq!(mmr(&scores, &embeddings, 10, 0.5).len(), 3, "never more than there are");
     }
 
+    /// The rankers the shipped model's manifest holds.
+    fn shipped_rankers() -> Rankers {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/minilm-tagger");
+        crate::model::ModelSpec::read(&dir).expect("the shipped manifest reads").keyphrase_rankers
+    }
+
     #[test]
     fn the_score_rises_with_similarity_and_is_a_probability() {
         let base = Features { words: 2, frequency: 1.0, ..Features::default() };
         let close = Features { document: 0.8, section: 0.8, ..base };
-        for ranker in PhraseEmbedding::ALL.map(PhraseEmbedding::ranker) {
+        let rankers = shipped_rankers();
+        assert_eq!(rankers.fitted(), PhraseEmbedding::ALL, "the shipped model has both rankers");
+        for ranker in PhraseEmbedding::ALL.map(|e| rankers.get(e)).into_iter().chain([&Ranker::SIMILARITY]) {
             assert!(close.score(ranker) > base.score(ranker));
             for f in [base, close] {
                 assert!((0.0..=1.0).contains(&f.score(ranker)));
             }
         }
+    }
+
+    #[test]
+    fn rankers_read_from_a_manifest_and_unknown_names_are_refused() {
+        let read = |json: &str| serde_json::from_str::<Rankers>(json);
+        let one = read(
+            r#"{"in-context": {"bias": -1, "document": 2, "section": 0, "frequency": 0, "first_word": 0,
+            "termhood": 0, "nested": 0, "word_frequency": 0, "head_share": 0, "words": [0, 0, 0, 0]}}"#,
+        )
+        .expect("reads");
+        assert_eq!(one.get(PhraseEmbedding::InContext).bias, -1.0);
+        assert_eq!(one.get(PhraseEmbedding::Alone), &Ranker::SIMILARITY, "none fitted: similarity");
+        assert_eq!(one.fitted(), [PhraseEmbedding::InContext]);
+        let unknown_way = read(r#"{"elsewhere": {}}"#).expect_err("an unknown way of embedding");
+        assert!(unknown_way.to_string().contains("elsewhere"), "{unknown_way}");
+        let missing = read(r#"{"alone": {"bias": 0}}"#).expect_err("a ranker missing coefficients");
+        assert!(missing.to_string().contains("document"), "{missing}");
     }
 }

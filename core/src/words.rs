@@ -13,6 +13,10 @@ use std::ops::Range;
 
 use unicode_segmentation::UnicodeSegmentation;
 
+/// The name a model's manifest gives these words (`words.unit`): a model
+/// whose heads read other units is refused at load.
+pub const UNIT: &str = "ud_word";
+
 /// Abbreviations that keep their final period (compared in lowercase,
 /// without the period). Single letters ("J.") and dotted forms ("U.S.",
 /// "e.g.") are recognised by shape and need no entry.

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use edgemine::decode::is_tree;
 use edgemine::keyphrases::normalize;
 use edgemine::{Backend, Engine, EngineConfig, Error, Extraction, OffsetUnit, Options, Precision, Task};
+use edgemine::{KeyphraseOptions, PhraseEmbedding};
 use proptest::prelude::*;
 
 fn engine() -> &'static Engine {
@@ -169,6 +170,12 @@ fn triples_come_from_the_parse_with_exact_spans() {
     check_spans(text, &x);
 }
 
+/// How far a document's scores may move with the batch it runs in
+/// ([`Extraction::equal_up_to`]).
+const ROUNDING: f64 = 1e-5;
+/// How far two backends' fp32 scores may be apart.
+const BACKENDS: f64 = 1e-3;
+
 #[test]
 fn batch_equals_one_by_one() {
     let docs = [
@@ -181,8 +188,8 @@ fn batch_equals_one_by_one() {
     let options = Options::default().with_offsets(OffsetUnit::Utf16);
     let batch = engine().extract_batch_with(&docs, &options);
     for (doc, result) in docs.iter().zip(batch) {
-        let single = engine().extract_with(doc, &options).expect("single");
-        assert_eq!(result.expect("batch"), single, "{doc}");
+        let (batched, single) = (result.expect("batch"), engine().extract_with(doc, &options).expect("single"));
+        assert!(batched.equal_up_to(&single, ROUNDING), "{doc}:\n{batched:?}\n{single:?}");
     }
 }
 
@@ -283,28 +290,35 @@ fn missing_and_corrupt_models_are_named() {
     assert!(matches!(&err, Error::ModelCorrupt { path, .. } if path.ends_with("model.onnx")), "{err}");
 }
 
+/// A copy of the default model (`model.onnx`, `tokenizer.json`) under a
+/// manifest that `edit` changed, loaded.
+fn with_manifest(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> edgemine::Result<Engine> {
+    let shipped = engine().info().dir;
+    let dir = std::env::temp_dir().join(format!("edgemine-manifest-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for f in ["model.onnx", "tokenizer.json"] {
+        std::fs::copy(shipped.join(f), dir.join(f)).expect("copy");
+    }
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(shipped.join("edgemine.json")).expect("manifest")).expect("json");
+    edit(&mut manifest);
+    std::fs::write(dir.join("edgemine.json"), manifest.to_string()).expect("write manifest");
+    let loaded = Engine::from_dir(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    loaded
+}
+
 #[test]
 fn graphs_of_other_precisions_are_read_from_the_manifest() {
     // Copies of the default model whose manifest lists an int8 graph.
-    let shipped = engine().info().dir;
     let with_graphs = |name: &str, graphs: serde_json::Value| {
-        let dir = std::env::temp_dir().join(format!("edgemine-graphs-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        for f in ["model.onnx", "tokenizer.json"] {
-            std::fs::copy(shipped.join(f), dir.join(f)).expect("copy");
-        }
-        let mut manifest: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(shipped.join("edgemine.json")).expect("manifest"))
-                .expect("json");
-        manifest["graphs"] = graphs;
-        // A graph the engine does not read is not checksummed.
-        let files = manifest["files"].as_object_mut().expect("files");
-        files.remove("model.int8.onnx");
-        files.insert("elsewhere.onnx".into(), serde_json::json!({"sha256": "00", "bytes": 1}));
-        std::fs::write(dir.join("edgemine.json"), manifest.to_string()).expect("write manifest");
-        let loaded = Engine::from_dir(&dir);
-        let _ = std::fs::remove_dir_all(&dir);
-        loaded
+        with_manifest(&format!("graphs-{name}"), |manifest| {
+            manifest["graphs"] = graphs;
+            // A graph the engine does not read is not checksummed.
+            let files = manifest["files"].as_object_mut().expect("files");
+            files.remove("model.int8.onnx");
+            files.insert("elsewhere.onnx".into(), serde_json::json!({"sha256": "00", "bytes": 1}));
+        })
     };
     let other_backend = serde_json::json!({"int8": {"file": "elsewhere.onnx", "backends": ["onnxruntime"]}});
     let loaded = with_graphs("other", other_backend).expect("fp32 under tract, the int8 graph left alone");
@@ -323,21 +337,56 @@ fn graphs_of_other_precisions_are_read_from_the_manifest() {
 }
 
 #[test]
+fn word_unit_case_classes_and_rankers_come_from_the_manifest() {
+    let text = "Dr. Anna Keller inspected the Hamburg plant of Siemens. The cooling pump failed twice.";
+    let shipped = engine().extract(text).expect("extract");
+
+    // The same classes listed in another order: other ids, so other inputs.
+    let reordered = with_manifest("case-order", |m| {
+        m["inputs"]["case_ids"]["classes"] = serde_json::json!(["none", "upper", "lower", "mixed", "title"]);
+    })
+    .expect("any order of the known classes loads");
+    assert_ne!(reordered.extract(text).expect("extract").entities, shipped.entities, "the ids reach the model");
+    let cases = [
+        ("/words", "unit", serde_json::json!("sentencepiece"), "sentencepiece"),
+        ("/inputs/case_ids", "classes", serde_json::json!(["none", "lower", "title", "upper", "camel"]), "camel"),
+        ("/keyphrases/rankers", "alone", serde_json::json!({"bias": 0.0}), "document"),
+        ("/keyphrases/rankers", "elsewhere", serde_json::json!({}), "elsewhere"),
+    ];
+    for (parent, key, value, named) in cases {
+        let err = with_manifest(key, |m| {
+            m.pointer_mut(parent)
+                .and_then(|p| p.as_object_mut())
+                .expect("in the shipped manifest")
+                .insert(key.into(), value);
+        })
+        .err()
+        .expect("refused at load");
+        assert!(matches!(&err, Error::ModelUnsupported { .. } | Error::ModelCorrupt { .. }), "{key}: {err}");
+        assert!(err.to_string().contains(named), "{key}: what is wrong is named: {err}");
+    }
+
+    // Without fitted rankers, key phrases rank by similarity to the document.
+    let unfitted = with_manifest("no-rankers", |m| {
+        m.as_object_mut().expect("an object").remove("keyphrases");
+    })
+    .expect("loads");
+    assert!(unfitted.info().keyphrase_rankers.is_empty());
+    assert_eq!(engine().info().keyphrase_rankers, PhraseEmbedding::ALL, "the shipped model has both");
+    let explained =
+        Options { keyphrases: KeyphraseOptions { explain: true, ..Default::default() }, ..Options::default() };
+    let phrases = unfitted.extract_with(text, &explained).expect("extract").keyphrases.expect("keyphrases");
+    for k in &phrases {
+        let document = k.features.expect("explained").document;
+        assert!((k.score - 1.0 / (1.0 + (-document).exp())).abs() < 1e-6, "{}: sigmoid of its cosine", k.text);
+    }
+}
+
+#[test]
 fn sentences_pack_as_the_manifest_says_unless_options_say_otherwise() {
     // A copy of the default model whose manifest says it was trained on
     // sentences packed into sequences of up to 64 wordpieces.
-    let shipped = engine().info().dir;
-    let dir = std::env::temp_dir().join(format!("edgemine-packed-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    for f in ["model.onnx", "tokenizer.json"] {
-        std::fs::copy(shipped.join(f), dir.join(f)).expect("copy");
-    }
-    let mut manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(shipped.join("edgemine.json")).expect("manifest")).expect("json");
-    manifest["tokenizer"]["pack_wordpieces"] = 64.into();
-    std::fs::write(dir.join("edgemine.json"), manifest.to_string()).expect("write manifest");
-    let packed = Engine::from_dir(&dir).expect("the copy loads");
-    let _ = std::fs::remove_dir_all(&dir);
+    let packed = with_manifest("packed", |m| m["tokenizer"]["pack_wordpieces"] = 64.into()).expect("the copy loads");
     assert_eq!(packed.info().pack_wordpieces, Some(64));
 
     let text = "Anna Keller flew to Berlin. She met Tom Smith there. Siemens paid for it.";
@@ -353,21 +402,6 @@ fn sentences_pack_as_the_manifest_says_unless_options_say_otherwise() {
     assert_eq!(alone, with(engine(), Some(false)));
     check_spans(text, &by_default);
     assert_eq!(by_default.sentences.len(), 3);
-}
-
-/// Whether two extractions are equal but for floats within 1e-3 of each
-/// other (two backends' floats differ in the last bits).
-fn close(a: &Extraction, b: &Extraction) -> bool {
-    fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
-        use serde_json::Value::{Array, Number, Object};
-        match (a, b) {
-            (Number(x), Number(y)) => (x.as_f64().unwrap_or(f64::NAN) - y.as_f64().unwrap_or(f64::NAN)).abs() <= 1e-3,
-            (Array(x), Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y)),
-            (Object(x), Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w))),
-            _ => a == b,
-        }
-    }
-    same(&serde_json::to_value(a).expect("serializes"), &serde_json::to_value(b).expect("serializes"))
 }
 
 #[test]
@@ -400,7 +434,7 @@ fn the_onnxruntime_backend_extracts_what_tract_does() {
     for (doc, (got, want)) in got.into_iter().zip(want).enumerate() {
         let (got, want) = (got.expect("extracts"), want.expect("extracts"));
         assert!(got.entities.as_ref().is_some_and(|e| !e.is_empty()) || doc == 2, "document {doc} has entities");
-        assert!(close(&got, &want), "document {doc}: {got:?}\n{want:?}");
+        assert!(got.equal_up_to(&want, BACKENDS), "document {doc}: {got:?}\n{want:?}");
     }
 }
 
@@ -520,7 +554,7 @@ fn key_phrases_are_the_same_from_the_phrase_cache() {
         let (uncached, first, again) =
             (uncached.expect("extracts"), first.expect("extracts"), again.expect("extracts"));
         assert!(uncached.keyphrases.as_ref().is_some_and(|k| k.len() >= 2), "{uncached:?}");
-        assert!(close(&first, &uncached), "{first:?}\n{uncached:?}");
-        assert!(close(&again, &uncached), "{again:?}\n{uncached:?}");
+        assert!(first.equal_up_to(&uncached, BACKENDS), "{first:?}\n{uncached:?}");
+        assert!(again.equal_up_to(&uncached, BACKENDS), "{again:?}\n{uncached:?}");
     }
 }

@@ -155,7 +155,10 @@ fn candidates_embedded_in_context_are_the_same_candidates_ranked_their_own_way()
     for (a, c) in alone.iter().zip(&in_context) {
         let (fa, fc) = (a.features.expect("explained"), c.features.expect("explained"));
         assert_eq!((fa.frequency, fa.termhood, fa.words), (fc.frequency, fc.termhood, fc.words), "{}", a.text);
-        assert!((fc.score(PhraseEmbedding::InContext.ranker()) - c.score).abs() < 1e-6, "its own ranker");
+        assert!(
+            (fc.score(engine().keyphrase_ranker(PhraseEmbedding::InContext)) - c.score).abs() < 1e-6,
+            "its own ranker"
+        );
     }
     // The embedding signals differ: pooled from the sentences, not the phrase alone.
     let differ = alone.iter().zip(&in_context).filter(|(a, c)| {
@@ -187,7 +190,7 @@ fn top_k_diversity_and_explanations_are_options() {
     let explained = keyphrases(SOLAR_ABSTRACT, options(KeyphraseOptions { explain: true, ..Default::default() }));
     for k in &explained {
         let f = k.features.expect("features asked for");
-        let ranker = PhraseEmbedding::default().ranker();
+        let ranker = engine().keyphrase_ranker(PhraseEmbedding::default());
         assert!((f.score(ranker) - k.score).abs() < 1e-6, "the score is the features' score");
         assert!(f.words >= 1 && f.frequency > 0.0);
     }

@@ -2,7 +2,7 @@
 
     cargo build --release -p edgemine-cli
     python keyphrase_ranker.py --embedding in-context           # cross-validates, fits, prints
-    python keyphrase_ranker.py --embedding in-context --write   # and writes them into core/src/keyphrases.rs
+    python keyphrase_ranker.py --embedding in-context --write   # and writes them into the model's edgemine.json
     python keyphrase_ranker.py --embedding alone --write        # the ranker of candidates embedded alone
 
 The engine explains every candidate of every document in
@@ -12,13 +12,15 @@ equals a gold phrase's, as the benchmarks match them. The regularization is
 chosen by training on one hand-written set and scoring F1@10 on the other,
 both ways; the final fit uses both sets. Standardization is folded into the
 coefficients, so the engine computes `sigmoid(bias + w · features)` from raw
-features. Deterministic (liblinear-free lbfgs, no sampling).
+features. They are the model's: `--write` stores them in its manifest
+(`keyphrases.rankers`), which the engine reads when it loads the model.
+Deterministic (liblinear-free lbfgs, no sampling).
 """
 
 from __future__ import annotations
 
 import argparse
-import re
+import json
 import sys
 from pathlib import Path
 
@@ -30,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 from keyphrase_dev import documents, extract, prf, stem  # noqa: E402
 
-SOURCE = ROOT / "core" / "src" / "keyphrases.rs"
+DEFAULT_MODEL = ROOT / "models" / "minilm-tagger"
 SCALAR = ["document", "section", "frequency", "first_word", "termhood", "nested", "word_frequency", "head_share"]
 NAMES = SCALAR + ["words=1", "words=2", "words=3", "words>=4"]
 
@@ -40,9 +42,9 @@ def vector(f: dict) -> list[float]:
     return [float(f[k]) for k in SCALAR] + [float(w == 1), float(w == 2), float(w == 3), float(w >= 4)]
 
 
-def table(docs: list[dict], embedding: str) -> list[dict]:
+def table(docs: list[dict], embedding: str, model: Path) -> list[dict]:
     """Each document's candidates: texts, stems, feature matrix, labels."""
-    extra = ["--mmr-lambda", "1", "--explain-keyphrases", "--keyphrase-embedding", embedding]
+    extra = ["--mmr-lambda", "1", "--explain-keyphrases", "--keyphrase-embedding", embedding, "--model", str(model)]
     found = extract(docs, top_k=1_000_000, extra=extra)
     out = []
     for d in docs:
@@ -78,30 +80,22 @@ def f1_at_10(rows: list[dict], w: np.ndarray, b: float) -> float:
     return float(np.mean(scores))
 
 
-def const_name(embedding: str) -> str:
-    """The Rust constant holding the ranker of this way of embedding candidates."""
-    return embedding.upper().replace("-", "_")
-
-
-def rust_block(embedding: str, w: np.ndarray, b: float) -> str:
+def ranker(w: np.ndarray, b: float) -> dict:
+    """The coefficients as the manifest's `keyphrases.rankers` entry holds them."""
     c = dict(zip(NAMES, w))
-    fields = [("bias", b)] + [(name, c[name]) for name in SCALAR]
-    words = ", ".join(f"{c[n]:.4f}" for n in NAMES[len(SCALAR):])
-    return (
-        f"const {const_name(embedding)}: Ranker = Ranker {{\n"
-        + "".join(f"    {name}: {value:.4f},\n" for name, value in fields)
-        + f"    words: [{words}],\n"
-        "};"
-    )
+    return {"bias": round(b, 4), **{name: round(float(c[name]), 4) for name in SCALAR},
+            "words": [round(float(c[n]), 4) for n in NAMES[len(SCALAR):]]}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--embedding", choices=["in-context", "alone"], required=True,
                     help="how the engine embeds candidates (`--keyphrase-embedding`): each way has its own ranker")
-    ap.add_argument("--write", action="store_true", help="write the coefficients into core/src/keyphrases.rs")
+    ap.add_argument("--model", type=Path, default=DEFAULT_MODEL,
+                    help="model folder whose embedding the ranker reads (default: the shipped models/minilm-tagger)")
+    ap.add_argument("--write", action="store_true", help="write the coefficients into the model's edgemine.json")
     args = ap.parse_args()
-    rows = table(documents(), args.embedding)
+    rows = table(documents(), args.embedding, args.model)
     sets = {}
     for r in rows:
         sets.setdefault("b" if r["id"].startswith("b") else "a", []).append(r)
@@ -119,16 +113,14 @@ def main() -> int:
     print(f"chosen C={best[1]}; fitted on both sets:")
     for name, value in zip(NAMES, w):
         print(f"  {name:15} {value:+.4f}")
-    block = rust_block(args.embedding, w, bias)
-    print(block)
+    fitted = ranker(w, bias)
+    print(json.dumps({args.embedding: fitted}))
     if args.write:
-        source = SOURCE.read_text()
-        pattern = rf"const {const_name(args.embedding)}: Ranker = Ranker \{{.*?\n\}};"
-        updated, n = re.subn(pattern, lambda _: block, source, count=1, flags=re.S)
-        if n != 1:
-            sys.exit(f"no `const {const_name(args.embedding)}: Ranker` block in {SOURCE}")
-        SOURCE.write_text(updated)
-        print(f"wrote {SOURCE.relative_to(ROOT)}; rebuild and run tests/keyphrase_dev.py")
+        path = args.model / "edgemine.json"
+        manifest = json.loads(path.read_text())
+        manifest.setdefault("keyphrases", {}).setdefault("rankers", {})[args.embedding] = fitted
+        path.write_text(json.dumps(manifest, indent=2) + "\n")
+        print(f"wrote keyphrases.rankers.{args.embedding} into {path}; run tests/keyphrase_dev.py")
     return 0
 
 

@@ -123,8 +123,7 @@ fn main() -> Result<()> {
     let mut by_kernel: Vec<_> = by_kernel.into_iter().collect();
     by_kernel.sort_by(|a, b| b.1.0.total_cmp(&a.1.0));
     println!("by kernel:");
-    for (kernel, (secs, shapes)) in by_kernel {
-        let mut distinct = shapes.clone();
+    for (kernel, (secs, mut distinct)) in by_kernel {
         distinct.sort();
         distinct.dedup();
         let count = kernels.get(&kernel).copied().unwrap_or(0);

@@ -84,7 +84,7 @@ impl Model {
                 }
                 Ok(())
             });
-            let loaded = Wordpiecer::from_file(&dir.join("tokenizer.json"))
+            let loaded = Wordpiecer::with_case_ids(&dir.join("tokenizer.json"), spec.case_ids)
                 .and_then(|w| Ok((w, Network::load(&graph, precision, backend, max_plans, threads)?)));
             let checked = checking.join().unwrap_or_else(|_| {
                 Err(Error::ModelCorrupt { path: dir.to_path_buf(), detail: "checking the checksums panicked".into() })

@@ -9,6 +9,9 @@ use serde::Deserialize;
 
 use super::network::Precision;
 use crate::error::{Error, Result};
+use crate::keyphrases::Rankers;
+use crate::tokenize::CaseIds;
+use crate::words;
 
 /// One classification head: the graph output and its labels.
 #[derive(Debug, Clone)]
@@ -55,6 +58,12 @@ pub struct ModelSpec {
     /// Graphs besides `model.onnx` that compute in another precision, for
     /// the backends they name (the manifest's `graphs`).
     pub graphs: Vec<GraphVariant>,
+    /// The id the model's `case_ids` input gives each case class (the
+    /// manifest's `inputs.case_ids.classes`; the default order without).
+    pub case_ids: CaseIds,
+    /// The key-phrase rankers fitted on this model's embedding (the
+    /// manifest's `keyphrases.rankers`); none for a model without them.
+    pub keyphrase_rankers: Rankers,
     /// sha256 and size of each file, when the manifest lists them.
     pub checksums: BTreeMap<String, FileChecksum>,
 }
@@ -121,6 +130,28 @@ struct Manifest {
     heads: ManifestHeads,
     #[serde(default)]
     graphs: BTreeMap<String, ManifestGraph>,
+    #[serde(default)]
+    keyphrases: Option<ManifestKeyphrases>,
+    #[serde(default)]
+    words: Option<ManifestWords>,
+    #[serde(default)]
+    inputs: BTreeMap<String, ManifestInput>,
+}
+
+#[derive(Deserialize)]
+struct ManifestWords {
+    unit: String,
+}
+
+#[derive(Deserialize)]
+struct ManifestInput {
+    #[serde(default)]
+    classes: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct ManifestKeyphrases {
+    rankers: Rankers,
 }
 
 #[derive(Deserialize)]
@@ -226,6 +257,18 @@ impl ModelSpec {
                 serde_json::Value::Array(deprel_shape.to_vec())
             ))
         })?;
+        if let Some(unit) = m.words.as_ref().map(|w| w.unit.as_str()).filter(|&u| u != words::UNIT) {
+            return Err(unsupported(format!(
+                "words.unit {unit:?}: this engine cuts text into {:?} words (UD English) only",
+                words::UNIT
+            )));
+        }
+        let case_ids = match m.inputs.get("case_ids").and_then(|i| i.classes.as_deref()) {
+            Some(names) => {
+                CaseIds::from_names(names).map_err(|e| unsupported(format!("inputs.case_ids.classes: {e}")))?
+            }
+            None => CaseIds::default(),
+        };
         let label_head = |h: Option<ManifestLabelHead>| h.map(|h| LabelHead { output: h.output, labels: h.labels });
         let mut graphs = Vec::with_capacity(m.graphs.len());
         for (name, graph) in m.graphs {
@@ -254,6 +297,8 @@ impl ModelSpec {
             embedding_tokens: m.heads.embedding.as_ref().and_then(|e| e.token_output.clone()),
             embedding: m.heads.embedding.map(|e| e.output),
             graphs,
+            case_ids,
+            keyphrase_rankers: m.keyphrases.map(|k| k.rankers).unwrap_or_default(),
             checksums: m.files,
         })
     }
@@ -292,6 +337,8 @@ impl ModelSpec {
             embedding: None,
             embedding_tokens: None,
             graphs: Vec::new(),
+            case_ids: CaseIds::default(),
+            keyphrase_rankers: Rankers::default(),
             checksums: BTreeMap::new(),
         })
     }

@@ -29,6 +29,9 @@ use tract_onnx::tract_core::ops::matmul::optimized::{MatMulOperand, OptMatMul, P
 use tract_onnx::tract_core::tract_linalg::mmm::{EagerPackedInput, MMMInputValue, PackedExoticFact};
 use tract_onnx::tract_core::tract_linalg::pack::PackedFormat;
 
+use super::{BatchInput, InputKind};
+use crate::error::{Error, Result};
+
 mod dequantize;
 #[cfg(target_arch = "x86_64")]
 mod kernels;
@@ -41,9 +44,6 @@ pub use kernels::active_rule as kernel_rule;
 pub fn kernel_rule() -> Option<&'static str> {
     None
 }
-
-use super::{BatchInput, InputKind};
-use crate::error::{Error, Result};
 
 type Plan = Arc<TypedRunnableModel>;
 type PlanKey = (usize, usize, usize, u64);
