@@ -722,7 +722,7 @@ pub fn shortlist(candidates: Vec<Candidate>, n: usize, ranker: &Ranker) -> Vec<C
 /// (the embedding signals mean different things in context and alone).
 /// They belong to the model whose embedding they read, so its manifest
 /// holds them ([`Rankers`]).
-#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ranker {
     /// The logit's constant.
@@ -785,16 +785,19 @@ impl Rankers {
     /// The ranker for candidates embedded as `embedding`:
     /// [`Ranker::SIMILARITY`] when none was fitted.
     pub fn get(&self, embedding: PhraseEmbedding) -> &Ranker {
-        let fitted = match embedding {
-            PhraseEmbedding::Alone => &self.alone,
-            PhraseEmbedding::InContext => &self.in_context,
-        };
-        fitted.as_ref().unwrap_or(&Ranker::SIMILARITY)
+        self.fitted_for(embedding).unwrap_or(&Ranker::SIMILARITY)
     }
 
     /// The ways of embedding that have a fitted ranker.
     pub fn fitted(&self) -> Vec<PhraseEmbedding> {
-        PhraseEmbedding::ALL.into_iter().filter(|&e| self.get(e) != &Ranker::SIMILARITY).collect()
+        PhraseEmbedding::ALL.into_iter().filter(|&e| self.fitted_for(e).is_some()).collect()
+    }
+
+    fn fitted_for(&self, embedding: PhraseEmbedding) -> Option<&Ranker> {
+        match embedding {
+            PhraseEmbedding::Alone => self.alone.as_ref(),
+            PhraseEmbedding::InContext => self.in_context.as_ref(),
+        }
     }
 }
 
