@@ -19,7 +19,7 @@ use crate::offsets::OffsetMap;
 use crate::options::{Aggregation, Options, Task};
 use crate::phrase_cache::{DEFAULT_PHRASE_CACHE, PhraseCache, PhraseKey};
 use crate::split::{self, Chunk, ChunkLimits};
-use crate::tokenize::Wordpieces;
+use crate::tokenize::{CaseClass, Wordpieces};
 use crate::triples::{self, ParsedWord};
 use crate::words;
 
@@ -976,67 +976,48 @@ struct Prepared<'a> {
 
 impl Prepared<'_> {
     /// The model input of a phrase alone: special tokens around the
-    /// wordpieces of its `words` (document indices, one sentence).
+    /// wordpieces of its `words` (document indices, one sentence). A phrase
+    /// past the model's length (words of hundreds of wordpieces) is
+    /// embedded from the wordpieces that fit.
     fn phrase_sequence(&self, words: &Range<usize>, model: &Model) -> Sequence {
-        let prefix = model.wordpiecer.prefix();
-        let mut seq = Sequence { ids: prefix.to_vec(), case_ids: vec![0; prefix.len()], ..Default::default() };
-        for w in words.clone() {
+        self.sequence(words.clone(), model, usize::MAX)
+    }
+
+    /// The model input of each chunk (a word longer than the whole budget
+    /// keeps its first wordpieces).
+    fn sequences(&self, doc: usize, model: &Model, budget: usize) -> Vec<Sequence> {
+        let sequence =
+            |(chunk, c): (usize, &Chunk)| Sequence { doc, chunk, ..self.sequence(c.words.clone(), model, budget) };
+        self.chunks.iter().enumerate().map(sequence).collect()
+    }
+
+    /// Special tokens around the wordpieces of `words` (document indices),
+    /// at most `per_word` of each word's and no more than the model reads.
+    fn sequence(&self, words: Range<usize>, model: &Model, per_word: usize) -> Sequence {
+        let (prefix, suffix) = (model.wordpiecer.prefix(), model.wordpiecer.suffix());
+        let special = model.wordpiecer.case_id(CaseClass::None);
+        let mut seq = Sequence { ids: prefix.to_vec(), case_ids: vec![special; prefix.len()], ..Default::default() };
+        let mut last_first = 0;
+        for w in words {
             let s = self.sentence_of_word[w];
             let local = w - self.sentence_words[s].start;
             let p = &self.pieces[s];
+            let room = model.spec.max_wordpieces.saturating_sub(seq.ids.len() + suffix.len());
             let r = p.of_word[local].clone();
-            // A phrase past the model's length (words of hundreds of
-            // wordpieces) is embedded from the wordpieces that fit.
-            let room = model.spec.max_wordpieces.saturating_sub(seq.ids.len() + model.wordpiecer.suffix().len());
-            let r = r.start..r.end.min(r.start + room);
-            seq.word_first.push(seq.ids.len());
-            seq.word_pieces.push(seq.ids.len()..seq.ids.len() + r.len());
+            let r = r.start..r.end.min(r.start + per_word.min(room));
+            let at = seq.ids.len();
             seq.ids.extend_from_slice(&p.ids[r.clone()]);
             seq.case_ids.extend(std::iter::repeat_n(p.case_of_word[local], r.len()));
+            // A word the normalizer erased reads the wordpiece before it.
+            if !r.is_empty() {
+                last_first = at;
+            }
+            seq.word_first.push(last_first);
+            seq.word_pieces.push(at..at + r.len());
         }
-        seq.ids.extend_from_slice(model.wordpiecer.suffix());
-        seq.case_ids.resize(seq.ids.len(), 0);
+        seq.ids.extend_from_slice(suffix);
+        seq.case_ids.extend(std::iter::repeat_n(special, suffix.len()));
         seq
-    }
-
-    /// The model input of each chunk: special tokens around the wordpieces of
-    /// its words (a word longer than the whole budget keeps its first ones).
-    fn sequences(&self, doc: usize, model: &Model, budget: usize) -> Vec<Sequence> {
-        let prefix = model.wordpiecer.prefix();
-        let suffix = model.wordpiecer.suffix();
-        self.chunks
-            .iter()
-            .enumerate()
-            .map(|(c, chunk)| {
-                let mut seq = Sequence {
-                    doc,
-                    chunk: c,
-                    ids: prefix.to_vec(),
-                    case_ids: vec![0; prefix.len()],
-                    ..Default::default()
-                };
-                let mut last_first = 0;
-                for w in chunk.words.clone() {
-                    let s = self.sentence_of_word[w];
-                    let p = &self.pieces[s];
-                    let local = w - self.sentence_words[s].start;
-                    let r = p.of_word[local].clone();
-                    let r = r.start..r.end.min(r.start + budget);
-                    let at = seq.ids.len();
-                    seq.ids.extend_from_slice(&p.ids[r.clone()]);
-                    seq.case_ids.extend(std::iter::repeat_n(p.case_of_word[local], r.len()));
-                    // A word the normalizer erased reads the wordpiece before it.
-                    if !r.is_empty() {
-                        last_first = at;
-                    }
-                    seq.word_first.push(last_first);
-                    seq.word_pieces.push(at..at + r.len());
-                }
-                seq.ids.extend_from_slice(suffix);
-                seq.case_ids.extend(std::iter::repeat_n(0, suffix.len()));
-                seq
-            })
-            .collect()
     }
 }
 

@@ -68,6 +68,12 @@ impl Wordpiecer {
         &self.prefix
     }
 
+    /// The model's id for `class`: [`CaseClass::None`]'s is what special
+    /// tokens take, as the default models were trained.
+    pub fn case_id(&self, class: CaseClass) -> u8 {
+        self.case_ids.of(class)
+    }
+
     /// Special tokens after the wordpieces of a sequence.
     pub fn suffix(&self) -> &[u32] {
         &self.suffix
@@ -165,8 +171,7 @@ pub fn case_class(word: &str) -> CaseClass {
 }
 
 /// The id a model gives each [`CaseClass`]: its position in the
-/// manifest's `inputs.case_ids.classes`. Special tokens and padding take
-/// id 0 whatever it names.
+/// manifest's `inputs.case_ids.classes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CaseIds([u8; CaseClass::ALL.len()]);
 
@@ -211,18 +216,18 @@ mod tests {
 
     #[test]
     fn case_classes_follow_the_training_rule() {
-        use CaseClass::*;
+        use CaseClass as C;
         for (word, class) in [
-            ("1984", None),
-            ("--", None),
-            ("apple", Lower),
-            ("Apple", Title),
-            ("I", Title),
-            ("IBM", Upper),
-            ("iPhone", Mixed),
-            ("McDonald", Mixed),
-            ("U.S.", Upper),
-            ("Émile", Title),
+            ("1984", C::None),
+            ("--", C::None),
+            ("apple", C::Lower),
+            ("Apple", C::Title),
+            ("I", C::Title),
+            ("IBM", C::Upper),
+            ("iPhone", C::Mixed),
+            ("McDonald", C::Mixed),
+            ("U.S.", C::Upper),
+            ("Émile", C::Title),
         ] {
             assert_eq!(case_class(word), class, "{word}");
         }

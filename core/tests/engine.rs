@@ -442,10 +442,21 @@ fn the_onnxruntime_backend_extracts_what_tract_does() {
 #[ignore = "needs ONNX Runtime: set ORT_DYLIB_PATH to a libonnxruntime.so (test.sh uses the onnxruntime wheel's)"]
 fn onnxruntime_computes_in_int8_unless_fp32_is_asked_for() {
     let onnxruntime = || Some(Backend::OnnxRuntime { library: None, sessions: None });
-    let int8 =
+    let automatic =
         Engine::with_config(EngineConfig { backend: onnxruntime(), threads: Some(2), ..EngineConfig::default() })
             .expect("ONNX Runtime loads from ORT_DYLIB_PATH");
-    assert_eq!(int8.info().precision, "int8", "automatic: the manifest makes the int8 graph onnxruntime's default");
+    // The manifest makes the int8 graph onnxruntime's default, where the CPU
+    // sums its products without saturating.
+    let exact = Backend::OnnxRuntime { library: None, sessions: None }.int8_exact();
+    assert_eq!(automatic.info().precision, if exact { "int8" } else { "fp32" }, "automatic");
+    let int8 = Engine::with_config(EngineConfig {
+        backend: onnxruntime(),
+        precision: Some(Precision::Int8),
+        threads: Some(2),
+        ..EngineConfig::default()
+    })
+    .expect("int8 on request, on any CPU");
+    assert_eq!(int8.info().precision, "int8");
     assert_eq!(int8.info().onnxruntime_sessions, Some(2), "int8: one session a thread unless asked otherwise");
     let fp32 = Engine::with_config(EngineConfig {
         backend: onnxruntime(),

@@ -133,7 +133,8 @@ impl Model {
 
 /// The precision and graph file to load: the one asked for, or
 /// automatically the model's int8 graph where its manifest makes it the
-/// default for `backend`, else `model.onnx` (fp32).
+/// default for `backend` and `backend` computes it exactly on this CPU
+/// ([`Backend::int8_exact`]), else `model.onnx` (fp32).
 fn choose_graph(spec: &ModelSpec, backend: &Backend, precision: Option<Precision>) -> Result<(Precision, String)> {
     let fp32 = || (Precision::Fp32, "model.onnx".to_owned());
     let variant = |p: Precision| spec.graphs.iter().find(|g| g.precision == p);
@@ -141,7 +142,7 @@ fn choose_graph(spec: &ModelSpec, backend: &Backend, precision: Option<Precision
     match precision {
         Some(Precision::Fp32) => Ok(fp32()),
         None => Ok(variant(Precision::Int8)
-            .filter(|g| g.default && for_backend(g))
+            .filter(|g| g.default && for_backend(g) && backend.int8_exact())
             .map_or_else(fp32, |g| (g.precision, g.file.clone()))),
         Some(p) => match variant(p) {
             Some(g) if for_backend(g) => Ok((p, g.file.clone())),

@@ -104,6 +104,28 @@ impl Backend {
             Self::OnnxRuntime { .. } => "onnxruntime",
         }
     }
+
+    /// Whether this backend's int8 products keep the int8 graph's accuracy
+    /// on this CPU, so that automatic precision may choose it.
+    ///
+    /// ONNX Runtime's x86 kernels multiply u8 activations by s8 weights in
+    /// pairs summed to 16 bits (`vpmaddubsw`), which saturate unless the
+    /// CPU has VNNI (AVX512-VNNI or AVX-VNNI) to sum them to 32 bits: on
+    /// an AVX2-only EPYC the default model's int8 graph scored entity F1
+    /// 75.78 on UNER EWT dev against 76.36 where VNNI computed it
+    /// (`cli/tests/dev_scores.rs`). Other architectures: as the manifest
+    /// says.
+    pub fn int8_exact(&self) -> bool {
+        match self {
+            Self::Tract => true,
+            #[cfg(target_arch = "x86_64")]
+            Self::OnnxRuntime { .. } => {
+                std::arch::is_x86_feature_detected!("avx512vnni") || std::arch::is_x86_feature_detected!("avxvnni")
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            Self::OnnxRuntime { .. } => true,
+        }
+    }
 }
 
 /// The arithmetic the graph's matrix products run in. A model folder
@@ -112,9 +134,11 @@ impl Backend {
 /// for the backends whose int8 kernels are faster than their fp32 ones
 /// (the manifest's `graphs`). `None` where a precision is asked for means
 /// automatic: the model's int8 graph where its manifest makes it the
-/// default for the backend, else fp32. The default model's int8 graph is
-/// the default on ONNX Runtime (≈ 1.3× faster there; dev scores within 0.2
-/// of fp32: its model card says how much); `fp32` runs `model.onnx`.
+/// default for the backend and the backend computes it without loss on
+/// this CPU ([`Backend::int8_exact`]), else fp32. The default model's int8
+/// graph is the default on ONNX Runtime with VNNI (≈ 1.3× faster there;
+/// dev scores within 0.2 of fp32: its model card says how much); `fp32`
+/// runs `model.onnx`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Precision {
     /// fp32 products (`model.onnx`): every backend.
@@ -134,8 +158,8 @@ impl Precision {
     pub const HELP: &'static str = "What the model's matrix products compute in: fp32 (model.onnx, every \
         backend), int8 (the model's int8 graph, for the backends it names: the default model's is for \
         onnxruntime, about 1.3x faster there end to end, dev scores within 0.2), or auto: whatever the model's manifest makes \
-        the default for the backend (the default model: int8 on onnxruntime, fp32 on tract). Default: \
-        EDGEMINE_PRECISION, else auto";
+        the default for the backend (the default model: int8 on onnxruntime where the CPU has VNNI, whose \
+        int8 sums do not saturate; fp32 elsewhere and on tract). Default: EDGEMINE_PRECISION, else auto";
 
     /// The precision called `name`; `auto` gives `None` (automatic).
     pub fn from_name(name: &str) -> Result<Option<Self>> {
