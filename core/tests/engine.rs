@@ -441,30 +441,20 @@ fn the_onnxruntime_backend_extracts_what_tract_does() {
 #[test]
 #[ignore = "needs ONNX Runtime: set ORT_DYLIB_PATH to a libonnxruntime.so (test.sh uses the onnxruntime wheel's)"]
 fn onnxruntime_computes_in_int8_unless_fp32_is_asked_for() {
-    let onnxruntime = || Some(Backend::OnnxRuntime { library: None, sessions: None });
-    let automatic =
-        Engine::with_config(EngineConfig { backend: onnxruntime(), threads: Some(2), ..EngineConfig::default() })
-            .expect("ONNX Runtime loads from ORT_DYLIB_PATH");
+    let onnxruntime = Backend::OnnxRuntime { library: None, sessions: None };
+    let load = |precision: Option<Precision>| {
+        let config =
+            EngineConfig { backend: Some(onnxruntime.clone()), precision, threads: Some(2), ..EngineConfig::default() };
+        Engine::with_config(config).expect("ONNX Runtime loads from ORT_DYLIB_PATH")
+    };
     // The manifest makes the int8 graph onnxruntime's default, where the CPU
-    // sums its products without saturating.
-    let exact = Backend::OnnxRuntime { library: None, sessions: None }.int8_exact();
-    assert_eq!(automatic.info().precision, if exact { "int8" } else { "fp32" }, "automatic");
-    let int8 = Engine::with_config(EngineConfig {
-        backend: onnxruntime(),
-        precision: Some(Precision::Int8),
-        threads: Some(2),
-        ..EngineConfig::default()
-    })
-    .expect("int8 on request, on any CPU");
+    // sums its products without saturating; int8 on request on any CPU.
+    let automatic = if onnxruntime.int8_exact() { "int8" } else { "fp32" };
+    assert_eq!(load(None).info().precision, automatic, "automatic");
+    let int8 = load(Some(Precision::Int8));
     assert_eq!(int8.info().precision, "int8");
     assert_eq!(int8.info().onnxruntime_sessions, Some(2), "int8: one session a thread unless asked otherwise");
-    let fp32 = Engine::with_config(EngineConfig {
-        backend: onnxruntime(),
-        precision: Some(Precision::Fp32),
-        threads: Some(2),
-        ..EngineConfig::default()
-    })
-    .expect("fp32 on request");
+    let fp32 = load(Some(Precision::Fp32));
     assert_eq!(fp32.info().precision, "fp32");
     assert_eq!(fp32.info().onnxruntime_sessions, Some(1), "fp32: one session, its weights being large");
     assert_eq!(engine().info().onnxruntime_sessions, None, "tract has no sessions");
