@@ -211,6 +211,15 @@ fn parse_task(s: &str) -> Result<Task, String> {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's way to hand the memory it keeps free back to the system at
+/// once, for the engine to call after loading and after building a plan
+/// (`edgemine::process::return_free_memory_with`).
+fn return_free_memory() {
+    // SAFETY: mi_collect takes no arguments to misuse and may be called
+    // from any thread at any time; it only releases pages mimalloc holds free.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
+
 const EXIT_DOCUMENTS_FAILED: u8 = 1;
 /// Bad command line (clap exits with 2 too).
 const EXIT_USAGE: u8 = 2;
@@ -220,6 +229,7 @@ const EXIT_IO: u8 = 4;
 fn main() -> ExitCode {
     // A kernel that refuses costs speed and memory, not results.
     let _ = edgemine::process::use_small_pages();
+    edgemine::process::return_free_memory_with(return_free_memory);
     let cli = Cli::parse();
     match cli.command {
         Command::Models(args) => models(args),

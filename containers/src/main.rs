@@ -21,6 +21,15 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's way to hand the memory it keeps free back to the system at
+/// once, for the engine to call after loading and after building a plan
+/// (`edgemine::process::return_free_memory_with`).
+fn return_free_memory() {
+    // SAFETY: mi_collect takes no arguments to misuse and may be called
+    // from any thread at any time; it only releases pages mimalloc holds free.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
+
 /// edgemine as a service: an HTTP extraction API, or a Kafka worker.
 #[derive(Debug, Parser)]
 #[command(name = "edgemine-server", version)]
@@ -63,6 +72,7 @@ fn main() -> std::process::ExitCode {
     if let Err(e) = edgemine::process::use_small_pages() {
         tracing::debug!("transparent huge pages stay on ({e}): slower batches, more memory, same results");
     }
+    edgemine::process::return_free_memory_with(return_free_memory);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {

@@ -190,7 +190,10 @@ impl TractNetwork {
         if let Some(graph) = proto.graph.as_mut() {
             dequantize::fold_constant_weights(graph);
         }
-        Self::from_proto(path, proto, max_plans)
+        let network = Self::from_proto(path, proto, max_plans);
+        // The file's tensors and tract's copies on the way are free now.
+        crate::process::return_free_memory();
+        network
     }
 
     /// The network of the ONNX graph `proto`, read from `path`.
@@ -301,6 +304,8 @@ impl TractNetwork {
         let mut plan = self.optimize(key, wanted)?;
         packed_weights.share(&mut plan);
         drop(packed_weights);
+        // The packing just replaced by a shared one is free now.
+        crate::process::return_free_memory();
         plan.into_runnable()
     }
 
@@ -416,5 +421,17 @@ mod tests {
             shared.known.iter().all(|k| k.bytes.strong_count() == 0),
             "packings are freed with the last plan that uses them"
         );
+    }
+
+    #[test]
+    fn free_memory_is_handed_back_after_loading_and_after_each_plan() {
+        // Counted on this thread: other tests load networks too.
+        thread_local! { static CALLS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) }; }
+        assert!(crate::process::return_free_memory_with(|| CALLS.with(|c| c.set(c.get() + 1))), "no other hook");
+        let network = fixture();
+        assert_eq!(CALLS.with(|c| c.get()), 1, "once loaded");
+        network.plan((1, 16, 0, 1), &[0]).expect("a plan");
+        network.plan((1, 16, 0, 1), &[0]).expect("the same plan");
+        assert_eq!(CALLS.with(|c| c.get()), 2, "once a plan is built, not when it is reused");
     }
 }
