@@ -20,7 +20,8 @@
 //! if alone. Sequences of at most [`PACKED_ROW`] wordpieces then share rows
 //! of exactly that length, best fit by decreasing length: a sentence of 7
 //! wordpieces no longer pads to 16, and every short sequence runs in one
-//! plan shape. Rows stay short because tract's time per wordpiece grows
+//! plan shape — or, when they are too few to fill a row for each thread, in
+//! rows of a shorter rung of the ladder, one for each thread. Rows stay short because tract's time per wordpiece grows
 //! with the row (attention and the label head are quadratic in it): rows of
 //! 64 cost about what rows of 16 do, rows of 128 ≈ 12 % more.
 //!
@@ -63,8 +64,9 @@ pub(crate) struct Sequence {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Shapes {
     /// Few: tract optimizes a plan per input shape, so lengths keep to the
-    /// ladder, packed rows to [`PACKED_ROW`], a bucket's batches to two row
-    /// counts, and the word axis to at least the row's length.
+    /// ladder, packed rows to [`PACKED_ROW`] (a shorter rung when too few to
+    /// fill one a thread), a bucket's batches to two row counts, and the word
+    /// axis to at least the row's length.
     Few,
     /// Fitted: ONNX Runtime runs any shape as it comes, so each axis fits
     /// what it holds, rounded up to 8. Small batches (a service's few
@@ -159,16 +161,20 @@ fn word_slots(seq: &Sequence, layout: Layout) -> usize {
 /// length (each into the fullest row it fits), every other sequence alone.
 fn units(sequences: &[Sequence], layout: Layout, max_len: usize, shapes: Shapes, threads: usize) -> Vec<Unit> {
     let packs = layout == Layout::Segments { pack: true } && PACKED_ROW <= max_len;
+    // Short sequences too few to fill a row for each thread (a service's
+    // few sentences, their key-phrase candidates, one short document) share
+    // shorter rows, one for each thread, rather than one row that leaves a
+    // thread idle and pads half its length: two rows of 32 run side by side
+    // in the time of 5.3 ms where one of 64 took 9.4 (int8 graph, ONNX
+    // Runtime, one thread). For few shapes the rows keep to the length
+    // ladder: on tract, UD EWT dev sentences 4 documents a call, 2 threads,
+    // AVX2, 30.1-31.5 s -> 26.4 s (their plans share one packing of the
+    // weights there: `model::network::tract::kernels`).
+    let short_per_thread =
+        || sequences.iter().map(|s| s.ids.len()).filter(|&l| l <= PACKED_ROW).sum::<usize>().div_ceil(threads.max(1));
     let row = match shapes {
-        Shapes::Few => PACKED_ROW,
-        // Short sequences too few to fill a row for each thread (a service's
-        // few sentences, their key-phrase candidates) share shorter rows, one
-        // for each thread: two rows of 32 run side by side in the time of 5.3
-        // ms where one of 64 took 9.4 (int8 graph, ONNX Runtime, one thread).
-        Shapes::Fitted => {
-            let short: usize = sequences.iter().map(|s| s.ids.len()).filter(|&l| l <= PACKED_ROW).sum();
-            fitted(short.div_ceil(threads.max(1))).clamp(8, PACKED_ROW)
-        }
+        Shapes::Few => bucket_length(short_per_thread(), PACKED_ROW).min(PACKED_ROW),
+        Shapes::Fitted => fitted(short_per_thread()).clamp(8, PACKED_ROW),
     };
     let mut order: Vec<usize> = (0..sequences.len()).collect();
     order.sort_by_key(|&s| (std::cmp::Reverse(sequences[s].ids.len()), s));
@@ -485,16 +491,20 @@ mod tests {
     }
 
     #[test]
-    fn few_short_sequences_share_a_row_for_each_thread_when_shapes_are_fitted() {
-        // 60 wordpieces of candidates: one row of 64 for tract, two rows of
-        // at most 32 for two threads when any shape runs.
+    fn few_short_sequences_share_a_row_for_each_thread() {
+        // 60 wordpieces of candidates: two rows of at most 32 for two
+        // threads, of the ladder's 32 for tract, one row of 64 for one thread.
         let seqs: Vec<Sequence> = (0..15).map(|_| seq(4)).collect();
         let layout = Layout::Segments { pack: true };
         let shape = |shapes, threads| {
             let batches = plan(&seqs, 256, threads, 512, layout, shapes, Words::Unread);
             batches.iter().map(|b| (b.rows, b.length)).collect::<Vec<_>>()
         };
-        assert_eq!(shape(Shapes::Few, 2), [(1, 64)]);
+        assert_eq!(shape(Shapes::Few, 2), [(1, 32), (1, 32)], "8 and 7 candidates, a row of 32 each");
+        assert_eq!(shape(Shapes::Few, 1), [(1, 64)]);
+        let three: Vec<Sequence> = (0..3).map(|_| seq(4)).collect();
+        let batches = plan(&three, 256, 2, 512, layout, Shapes::Few, Words::Unread);
+        assert_eq!(batches.iter().map(|b| (b.rows, b.length)).collect::<Vec<_>>(), [(1, 16)], "the shortest rung");
         assert_eq!(shape(Shapes::Fitted, 1), [(1, 64)], "60 wordpieces, rounded up to 64");
         assert_eq!(shape(Shapes::Fitted, 2), [(1, 32), (1, 32)], "8 and 7 candidates, in rows of at most 32");
         // Enough for full rows: rows of 64 whatever the threads.
