@@ -167,9 +167,10 @@ fn units(sequences: &[Sequence], layout: Layout, max_len: usize, shapes: Shapes,
     // thread idle and pads half its length: two rows of 32 run side by side
     // in the time of 5.3 ms where one of 64 took 9.4 (int8 graph, ONNX
     // Runtime, one thread). For few shapes the rows keep to the length
-    // ladder: on tract, UD EWT dev sentences 4 documents a call, 2 threads,
-    // AVX2, 30.1-31.5 s -> 26.4 s (their plans share one packing of the
-    // weights there: `model::network::tract::kernels`).
+    // ladder: on tract, UD EWT dev sentences, 2 threads, AVX2, all tasks,
+    // one a call 15.5-15.7 s -> 8.6 s (300 of them), four a call 30.0-30.6 s
+    // -> 26.1-26.7 s (their plans share one packing of the weights there:
+    // `model::network::tract::kernels`).
     let short_per_thread =
         || sequences.iter().map(|s| s.ids.len()).filter(|&l| l <= PACKED_ROW).sum::<usize>().div_ceil(threads.max(1));
     let row = match shapes {
