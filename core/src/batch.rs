@@ -21,9 +21,10 @@
 //! of exactly that length, best fit by decreasing length: a sentence of 7
 //! wordpieces no longer pads to 16, and every short sequence runs in one
 //! plan shape — or, when they are too few to fill a row for each thread, in
-//! rows of a shorter rung of the ladder, one for each thread. Rows stay short because tract's time per wordpiece grows
-//! with the row (attention and the label head are quadratic in it): rows of
-//! 64 cost about what rows of 16 do, rows of 128 ≈ 12 % more.
+//! rows of a shorter rung of the ladder, one for each thread. Rows stay
+//! short because tract's time per wordpiece grows with the row (attention
+//! and the label head are quadratic in it): rows of 64 cost about what rows
+//! of 16 do, rows of 128 ≈ 12 % more.
 //!
 //! Layout of a row for such a model: every sequence's `[CLS]` is listed in
 //! `word_index` as a word of its own, just before the sequence's words, and
