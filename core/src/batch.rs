@@ -172,11 +172,11 @@ fn units(sequences: &[Sequence], layout: Layout, max_len: usize, shapes: Shapes,
     // one a call 15.5-15.7 s -> 8.6 s (300 of them), four a call 30.0-30.6 s
     // -> 26.1-26.7 s (their plans share one packing of the weights there:
     // `model::network::tract::kernels`).
-    let short_per_thread =
-        || sequences.iter().map(|s| s.ids.len()).filter(|&l| l <= PACKED_ROW).sum::<usize>().div_ceil(threads.max(1));
+    let short: usize = sequences.iter().map(|s| s.ids.len()).filter(|&l| l <= PACKED_ROW).sum();
+    let short_per_thread = short.div_ceil(threads.max(1));
     let row = match shapes {
-        Shapes::Few => bucket_length(short_per_thread(), PACKED_ROW).min(PACKED_ROW),
-        Shapes::Fitted => fitted(short_per_thread()).clamp(8, PACKED_ROW),
+        Shapes::Few => bucket_length(short_per_thread, PACKED_ROW).min(PACKED_ROW),
+        Shapes::Fitted => fitted(short_per_thread).clamp(8, PACKED_ROW),
     };
     let mut order: Vec<usize> = (0..sequences.len()).collect();
     order.sort_by_key(|&s| (std::cmp::Reverse(sequences[s].ids.len()), s));
