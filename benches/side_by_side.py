@@ -67,7 +67,7 @@ Build, then run:
     python benches/side_by_side.py --isa native --no-http --raw
 
 Options: `--documents N` (first N documents), `--isa
-all|both|native|avx2|onnxruntime|onnxruntime-int8` (default all: the four), `--http-clients 1,4,16`, `--http-sentences N` (0: every
+all|both|native|avx2|onnxruntime|onnxruntime-int8` (default all: the four), `--http-clients 1,4,8,16`, `--http-sentences N` (0: every
 sentence of the corpus), `--no-http`, `--server-flags "..."` (more flags for the
 server), `--extract-flags "..."` (more flags for every `edgemine extract`,
 e.g. `"--keyphrase-embedding in-context"`), `--raw` (with `--repeats`), `--bin`
@@ -480,7 +480,7 @@ def main() -> None:
     ap.add_argument("--bin", type=Path, default=ROOT / "target" / "release", help="folder of edgemine, edgemine-server, tract-profile, tract-batches")
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("EDGEMINE_DATA", ROOT.parent / "shared" / "data")))
     ap.add_argument("--documents", type=int, default=0, help="only the first N documents (0 = all)")
-    ap.add_argument("--http-clients", default="1,4,16", help="concurrent HTTP clients, comma separated")
+    ap.add_argument("--http-clients", default="1,4,8,16", help="concurrent HTTP clients, comma separated")
     ap.add_argument("--http-sentences", type=int, default=0, help="sentences sent per HTTP run (0 = every sentence of the corpus)")
     ap.add_argument("--no-http", action="store_true", help="skip the HTTP server runs")
     ap.add_argument("--extract-flags", default="",
