@@ -20,11 +20,10 @@
 //! if alone. Sequences of at most [`PACKED_ROW`] wordpieces then share rows
 //! of exactly that length, best fit by decreasing length: a sentence of 7
 //! wordpieces no longer pads to 16, and every short sequence runs in one
-//! plan shape — or, when they are too few to fill a row for each thread, in
-//! rows of a shorter rung of the ladder, one for each thread. Rows stay
-//! short because tract's time per wordpiece grows with the row (attention
-//! and the label head are quadratic in it): rows of 64 cost about what rows
-//! of 16 do, rows of 128 ≈ 12 % more.
+//! plan shape — or, when they make only a few rows, in rows of the length
+//! the threads finish first (see `units`). Rows stay short because past
+//! 64 wordpieces tract's time per wordpiece grows with the row (attention
+//! and the label head are quadratic in it): rows of 128 ≈ 12 % more.
 //!
 //! Layout of a row for such a model: every sequence's `[CLS]` is listed in
 //! `word_index` as a word of its own, just before the sequence's words, and
@@ -162,22 +161,76 @@ fn word_slots(seq: &Sequence, layout: Layout) -> usize {
 /// length (each into the fullest row it fits), every other sequence alone.
 fn units(sequences: &[Sequence], layout: Layout, max_len: usize, shapes: Shapes, threads: usize) -> Vec<Unit> {
     let packs = layout == Layout::Segments { pack: true } && PACKED_ROW <= max_len;
-    // Short sequences too few to fill a row for each thread (a service's
-    // few sentences, their key-phrase candidates, one short document) share
-    // shorter rows, one for each thread, rather than one row that leaves a
-    // thread idle and pads half its length: two rows of 32 run side by side
-    // in the time of 5.3 ms where one of 64 took 9.4 (int8 graph, ONNX
-    // Runtime, one thread). For few shapes the rows keep to the length
-    // ladder: on tract, UD EWT dev sentences, 2 threads, AVX2, all tasks,
-    // one a call 15.5-15.7 s -> 8.6 s (300 of them), four a call 30.0-30.6 s
-    // -> 26.1-26.7 s (their plans share one packing of the weights there:
-    // `model::network::tract::kernels`).
     let short: usize = sequences.iter().map(|s| s.ids.len()).filter(|&l| l <= PACKED_ROW).sum();
-    let short_per_thread = short.div_ceil(threads.max(1));
-    let row = match shapes {
-        Shapes::Few => bucket_length(short_per_thread, PACKED_ROW).min(PACKED_ROW),
-        Shapes::Fitted => fitted(short_per_thread).clamp(8, PACKED_ROW),
-    };
+    let threads = threads.max(1);
+    // Short sequences too few to fill a row for each thread (a service's
+    // few sentences, their key-phrase candidates, one short document)
+    // share shorter rows, one for each thread, rather than one row that
+    // leaves a thread idle and pads half its length: two rows of 32 run
+    // side by side in the time of 5.3 ms where one of 64 took 9.4 (int8
+    // graph, ONNX Runtime, one thread).
+    let one_each = short.div_ceil(threads);
+    match shapes {
+        Shapes::Fitted => pack(sequences, layout, max_len, shapes, packs, fitted(one_each).clamp(8, PACKED_ROW)),
+        // Few shapes keep to the ladder. Where the short sequences make a
+        // few rows only, whole sequences seldom fill rows one for each
+        // thread, and a row left over runs while the other threads wait:
+        // 70 wordpieces of sentences take three rows of 40 or two of 48.
+        // So the rows one for each thread are weighed against rows of 32,
+        // 48 and 64, and those the threads finish first ([`makespan`]) are
+        // kept. On tract, UD EWT dev sentences, 2 threads, AVX2, all tasks,
+        // four a call: 25.7-31.7 s -> 19.5-24.0 s; eight a call:
+        // 18.5-23.1 s -> 17.5-21.4 s. Weighing every rung of the ladder
+        // was slower (eight a call 20.0-25.2 s): each new row length is a
+        // new plan to build.
+        Shapes::Few if packs && short <= threads * PACKED_ROW * FEW_ROWS_PER_THREAD => {
+            let one_each = bucket_length(one_each, PACKED_ROW).min(PACKED_ROW);
+            let others = FEW_ROW_LENGTHS.into_iter().filter(|&row| row != one_each);
+            std::iter::once(one_each)
+                .chain(others)
+                .map(|row| pack(sequences, layout, max_len, shapes, packs, row))
+                .min_by_key(|units| (makespan(units, threads), units.iter().map(|u| row_cost(u.length)).sum::<usize>()))
+                .unwrap_or_default()
+        }
+        Shapes::Few => pack(sequences, layout, max_len, shapes, packs, PACKED_ROW),
+    }
+}
+
+/// Up to this many rows of [`PACKED_ROW`] a thread, the length of the rows
+/// of short sequences is weighed by [`makespan`]; beyond, rows of
+/// [`PACKED_ROW`] keep the threads as busy and pay the fixed cost of a row
+/// least often.
+const FEW_ROWS_PER_THREAD: usize = 4;
+
+/// The row lengths weighed for few short sequences, besides one row for
+/// each thread.
+const FEW_ROW_LENGTHS: [usize; 3] = [32, 48, PACKED_ROW];
+
+/// A row's cost in wordpieces' worth of time: a fixed part (the weights
+/// streamed through, the heads' set-up) of about ten wordpieces, then its
+/// wordpieces. One row on one tract thread, AVX2: 16 wordpieces ≈ 10 ms,
+/// 32 ≈ 17, 48 ≈ 22, 64 ≈ 30 (`tract-profile model.onnx 1 N`).
+fn row_cost(length: usize) -> usize {
+    10 + length
+}
+
+/// When `threads` finish `units`, each taking the costliest row left
+/// (longest processing time first, as the pool's batches run longest first).
+fn makespan(units: &[Unit], threads: usize) -> usize {
+    let mut costs: Vec<usize> = units.iter().map(|u| row_cost(u.length)).collect();
+    costs.sort_unstable_by(|a, b| b.cmp(a));
+    let mut load = vec![0; threads];
+    for cost in costs {
+        if let Some(least) = load.iter_mut().min() {
+            *least += cost;
+        }
+    }
+    load.into_iter().max().unwrap_or(0)
+}
+
+/// The rows of `sequences` with short ones (up to `row` wordpieces) packed
+/// into rows of `row`, when the layout `packs`.
+fn pack(sequences: &[Sequence], layout: Layout, max_len: usize, shapes: Shapes, packs: bool, row: usize) -> Vec<Unit> {
     let mut order: Vec<usize> = (0..sequences.len()).collect();
     order.sort_by_key(|&s| (std::cmp::Reverse(sequences[s].ids.len()), s));
     let mut units: Vec<Unit> = Vec::new();
@@ -466,7 +519,7 @@ mod tests {
             let batches = plan(&seqs, 256, 1, 512, layout, shapes, words);
             batches.iter().map(|b| (b.rows, b.length, b.words)).collect::<Vec<_>>()
         };
-        assert_eq!(shape(Shapes::Few, Words::Read), [(2, 64, 64)], "one shape per row length");
+        assert_eq!(shape(Shapes::Few, Words::Read), [(2, 48, 48)], "rows of 40 and 30, one shape per row length");
         assert_eq!(shape(Shapes::Fitted, Words::Read), [(1, 64, 64), (1, 16, 16)], "rows of 60 and 10");
         assert_eq!(shape(Shapes::Fitted, Words::Unread), [(1, 64, 1), (1, 16, 1)]);
         let seqs = vec![seq(40), seq(100)];
@@ -515,6 +568,25 @@ mod tests {
         let mut rows: Vec<usize> = batches.iter().flat_map(|b| vec![b.length; b.rows]).collect();
         rows.sort();
         assert_eq!(rows, [16, 64, 64, 64, 64, 64, 64], "400 wordpieces: six rows of 64, the rest in 16");
+    }
+
+    #[test]
+    fn a_few_rows_are_as_long_as_the_threads_finish_first() {
+        let layout = Layout::Segments { pack: true };
+        let shape = |seqs: &[Sequence], threads| {
+            let batches = plan(seqs, 256, threads, 512, layout, Shapes::Few, Words::Read);
+            let mut rows: Vec<usize> = batches.iter().flat_map(|b| vec![b.length; b.rows]).collect();
+            rows.sort();
+            rows
+        };
+        // 70 wordpieces: rows of 40, one for each of two threads, would
+        // hold 24, 23 and 23 in three, one thread running two; two of 48 hold them.
+        let three = [seq(24), seq(23), seq(23)];
+        assert_eq!(shape(&three, 2), [48, 48]);
+        // One thread: two rows of 48 rather than two of 64.
+        assert_eq!(shape(&three, 1), [48, 48]);
+        // Where the rows one for each thread fit, they stay.
+        assert_eq!(shape(&[seq(20), seq(18), seq(17), seq(15)], 2), [40, 40]);
     }
 
     #[test]
