@@ -169,9 +169,9 @@ fn units(sequences: &[Sequence], layout: Layout, max_len: usize, shapes: Shapes,
     // leaves a thread idle and pads half its length: two rows of 32 run
     // side by side in the time of 5.3 ms where one of 64 took 9.4 (int8
     // graph, ONNX Runtime, one thread).
-    let one_each = short.div_ceil(threads);
+    let per_thread = short.div_ceil(threads);
     match shapes {
-        Shapes::Fitted => pack(sequences, layout, max_len, shapes, packs, fitted(one_each).clamp(8, PACKED_ROW)),
+        Shapes::Fitted => pack(sequences, layout, max_len, shapes, packs, fitted(per_thread).clamp(8, PACKED_ROW)),
         // Few shapes keep to the ladder. Where the short sequences make a
         // few rows only, whole sequences seldom fill rows one for each
         // thread, and a row left over runs while the other threads wait:
@@ -184,7 +184,7 @@ fn units(sequences: &[Sequence], layout: Layout, max_len: usize, shapes: Shapes,
         // was slower (eight a call 20.0-25.2 s): each new row length is a
         // new plan to build.
         Shapes::Few if packs && short <= threads * PACKED_ROW * FEW_ROWS_PER_THREAD => {
-            let one_each = bucket_length(one_each, PACKED_ROW).min(PACKED_ROW);
+            let one_each = bucket_length(per_thread, PACKED_ROW).min(PACKED_ROW);
             let others = FEW_ROW_LENGTHS.into_iter().filter(|&row| row != one_each);
             std::iter::once(one_each)
                 .chain(others)

@@ -135,8 +135,10 @@ fn alone_and_in_a_batch_alike() {
     for embedding in PhraseEmbedding::ALL {
         let options = embedded(embedding, Options::default().with_tasks([Task::Keyphrases, Task::Entities]));
         for (doc, batch) in docs.iter().zip(engine().extract_batch_with(&docs, &options)) {
-            let single = engine().extract_with(doc, &options).expect("single");
-            assert_eq!(batch.expect("batch"), single, "{embedding:?}: {doc}");
+            let (batch, single) = (batch.expect("batch"), engine().extract_with(doc, &options).expect("single"));
+            // Up to rounding: the rows a document shares in a batch change
+            // the order of tract's sums (`Extraction::equal_up_to`).
+            assert!(batch.equal_up_to(&single, 1e-5), "{embedding:?}: {doc}\n{batch:?}\n{single:?}");
         }
     }
 }
