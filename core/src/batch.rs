@@ -157,8 +157,8 @@ fn word_slots(seq: &Sequence, layout: Layout) -> usize {
     seq.word_first.len() + usize::from(layout != Layout::Plain)
 }
 
-/// The rows of `sequences`: short ones packed best fit by decreasing
-/// length (each into the fullest row it fits), every other sequence alone.
+/// The rows of `sequences` ([`pack`]), the packed rows as long as suits
+/// the threads and the backend's shapes.
 fn units(sequences: &[Sequence], layout: Layout, max_len: usize, shapes: Shapes, threads: usize) -> Vec<Unit> {
     let packs = layout == Layout::Segments { pack: true } && PACKED_ROW <= max_len;
     let short: usize = sequences.iter().map(|s| s.ids.len()).filter(|&l| l <= PACKED_ROW).sum();
@@ -228,8 +228,9 @@ fn makespan(units: &[Unit], threads: usize) -> usize {
     load.into_iter().max().unwrap_or(0)
 }
 
-/// The rows of `sequences` with short ones (up to `row` wordpieces) packed
-/// into rows of `row`, when the layout `packs`.
+/// The rows of `sequences`: short ones (up to `row` wordpieces, when the
+/// layout `packs`) packed into rows of `row` best fit by decreasing length
+/// (each into the fullest row it fits), every other sequence alone.
 fn pack(sequences: &[Sequence], layout: Layout, max_len: usize, shapes: Shapes, packs: bool, row: usize) -> Vec<Unit> {
     let mut order: Vec<usize> = (0..sequences.len()).collect();
     order.sort_by_key(|&s| (std::cmp::Reverse(sequences[s].ids.len()), s));
