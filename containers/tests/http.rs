@@ -5,7 +5,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use edgemine::{Engine, Extraction, OffsetUnit, Options, PhraseEmbedding, Task};
+use edgemine::{BATCH_ROUNDING, Engine, Extraction, OffsetUnit, Options, PhraseEmbedding, Task};
 use serde_json::{Value, json};
 use support::{Server, document, get_text, post};
 
@@ -22,7 +22,7 @@ fn assert_batched_extraction(answer: &Value, id: &Value, text: &str) {
     assert_eq!(answer["id"], *id);
     let got: Extraction = serde_json::from_value(answer.clone()).expect("an extraction");
     let alone: Extraction = serde_json::from_value(core_json(text, &Options::default())).expect("an extraction");
-    assert!(got.equal_up_to(&alone, 1e-5), "{id}: {got:?}\n{alone:?}");
+    assert!(got.equal_up_to(&alone, BATCH_ROUNDING), "{id}: {got:?}\n{alone:?}");
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
+use edgemine::{BATCH_ROUNDING, Extraction};
 use serde_json::{Value, json};
 use support::kafka::{Read, Topics, create_topics, produce, read_until, start_worker};
 use support::{Server, document};
@@ -88,8 +89,14 @@ fn two_workers_share_the_input_and_a_killed_one_loses_nothing() {
             let (start, end) = (entity["start"].as_u64().unwrap() as usize, entity["end"].as_u64().unwrap() as usize);
             assert_eq!(chars[start..end].iter().collect::<String>(), entity["text"].as_str().unwrap(), "{key}");
         }
+        // A redelivered document ran in another batch than its first copy,
+        // so its scores may differ in the last bits; all else is equal.
+        let first: Extraction = serde_json::from_value(record.clone()).expect("an extraction");
         for copy in &copies[1..] {
-            assert_eq!(copy.value, copies[0].value, "duplicate of {key} differs");
+            let again: Value = serde_json::from_slice(&copy.value).unwrap();
+            assert_eq!(again["id"], *key);
+            let again: Extraction = serde_json::from_value(again).expect("an extraction");
+            assert!(again.equal_up_to(&first, BATCH_ROUNDING), "duplicate of {key} differs:\n{again:?}\n{first:?}");
         }
     }
     assert!(second.metric("edgemine_documents_total{outcome=\"ok\"}") > 0.0);

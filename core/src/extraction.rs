@@ -31,6 +31,12 @@ pub struct Extraction {
     pub offsets: OffsetUnit,
 }
 
+/// How far a document's scores and key-phrase features may move with the
+/// batch it runs in: the tolerance to give [`Extraction::equal_up_to`] when
+/// one extraction of a document ran in a batch (or a redelivered service
+/// batch) and the other alone or in another batch.
+pub const BATCH_ROUNDING: f64 = 1e-5;
+
 impl Extraction {
     /// Whether `other` is this extraction but for scores and key-phrase
     /// features within `tolerance` of each other: every text, span, label,

@@ -37,7 +37,7 @@ pub mod words;
 
 pub use engine::{DEFAULT_MAX_PLANS, DEFAULT_MODEL, Engine, EngineConfig, EngineInfo, ModelSource};
 pub use error::{Error, Result, document_from_bytes};
-pub use extraction::{Entity, Extraction, KeyPhrase, Span, Triple, TripleArgument, Word};
+pub use extraction::{BATCH_ROUNDING, Entity, Extraction, KeyPhrase, Span, Triple, TripleArgument, Word};
 pub use keyphrases::{KeyphraseOptions, PhraseEmbedding};
 pub use model::{Backend, Precision};
 pub use offsets::OffsetUnit;

@@ -6,7 +6,9 @@ use std::sync::OnceLock;
 
 use edgemine::decode::is_tree;
 use edgemine::keyphrases::normalize;
-use edgemine::{Backend, Engine, EngineConfig, Error, Extraction, OffsetUnit, Options, Precision, Task};
+use edgemine::{
+    BATCH_ROUNDING, Backend, Engine, EngineConfig, Error, Extraction, OffsetUnit, Options, Precision, Task,
+};
 use edgemine::{KeyphraseOptions, PhraseEmbedding};
 use proptest::prelude::*;
 
@@ -170,9 +172,6 @@ fn triples_come_from_the_parse_with_exact_spans() {
     check_spans(text, &x);
 }
 
-/// How far a document's scores may move with the batch it runs in
-/// ([`Extraction::equal_up_to`]).
-const ROUNDING: f64 = 1e-5;
 /// How far two backends' fp32 scores may be apart.
 const BACKENDS: f64 = 1e-3;
 
@@ -189,7 +188,7 @@ fn batch_equals_one_by_one() {
     let batch = engine().extract_batch_with(&docs, &options);
     for (doc, result) in docs.iter().zip(batch) {
         let (batched, single) = (result.expect("batch"), engine().extract_with(doc, &options).expect("single"));
-        assert!(batched.equal_up_to(&single, ROUNDING), "{doc}:\n{batched:?}\n{single:?}");
+        assert!(batched.equal_up_to(&single, BATCH_ROUNDING), "{doc}:\n{batched:?}\n{single:?}");
     }
 }
 

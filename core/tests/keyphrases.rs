@@ -5,7 +5,9 @@
 use std::sync::OnceLock;
 
 use edgemine::keyphrases::normalize;
-use edgemine::{Engine, Error, KeyPhrase, KeyphraseOptions, OffsetUnit, Options, PhraseEmbedding, Task};
+use edgemine::{
+    BATCH_ROUNDING, Engine, Error, KeyPhrase, KeyphraseOptions, OffsetUnit, Options, PhraseEmbedding, Task,
+};
 
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
@@ -138,7 +140,7 @@ fn alone_and_in_a_batch_alike() {
             let (batch, single) = (batch.expect("batch"), engine().extract_with(doc, &options).expect("single"));
             // Up to rounding: the rows a document shares in a batch change
             // the order of tract's sums (`Extraction::equal_up_to`).
-            assert!(batch.equal_up_to(&single, 1e-5), "{embedding:?}: {doc}\n{batch:?}\n{single:?}");
+            assert!(batch.equal_up_to(&single, BATCH_ROUNDING), "{embedding:?}: {doc}\n{batch:?}\n{single:?}");
         }
     }
 }
