@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::extraction::Span;
+
 /// The unit of every `start` / `end` in an extraction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -86,6 +88,12 @@ impl OffsetMap {
     /// The target unit.
     pub fn unit(&self) -> OffsetUnit {
         self.unit
+    }
+
+    /// The document's byte range `bytes` (char boundaries) as a span in
+    /// the target unit.
+    pub fn span(&self, bytes: &std::ops::Range<usize>) -> Span {
+        Span { start: self.convert(bytes.start), end: self.convert(bytes.end) }
     }
 
     /// `byte` (a char boundary of the document) in the target unit.
