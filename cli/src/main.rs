@@ -12,7 +12,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use edgemine::{Aggregation, Engine, EngineConfig, KeyphraseOptions, OffsetUnit, Options, PhraseEmbedding, Task};
+use edgemine::{
+    Aggregation, DocumentOptions, Engine, EngineConfig, KeyphraseOptions, OffsetUnit, Options, PhraseEmbedding, Task,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use input::InputMode;
@@ -130,6 +132,9 @@ struct ExtractArgs {
     /// Default: as the model was trained (its manifest's `pack_wordpieces`).
     #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pack_sentences: Option<bool>,
+    /// Wordpieces shared by neighbouring windows of a sentence that is cut.
+    #[arg(long, value_name = "N", default_value_t = Options::default().chunk_overlap)]
+    chunk_overlap: usize,
     /// Documents handed to the engine at a time.
     #[arg(long, value_name = "N", default_value_t = 256)]
     batch_docs: usize,
@@ -145,6 +150,9 @@ struct ExtractArgs {
     /// Longest key phrase, in words.
     #[arg(long, value_name = "N", default_value_t = KeyphraseOptions::default().max_words, value_parser = at_least_one)]
     keyphrase_max_words: usize,
+    /// Key phrases of the form "X of Y" ("quality of service"): `--of-phrases=false` leaves them out.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = KeyphraseOptions::default().of_phrases)]
+    of_phrases: bool,
     /// Words per section of a long document, each ranked against its own embedding.
     #[arg(long, value_name = "N", default_value_t = KeyphraseOptions::default().section_words, value_parser = at_least_one)]
     section_words: usize,
@@ -297,44 +305,9 @@ fn extract(args: ExtractArgs) -> ExitCode {
         Ok(e) => e,
         Err(code) => return code,
     };
-    let tasks = match (&args.tasks, args.format) {
-        (None, Format::Carb) => Some(vec![Task::Triples]),
-        (Some(t), Format::Carb) if !t.contains(&Task::Triples) => {
-            eprintln!("edgemine: --format carb writes triples; add triples to --tasks");
-            return ExitCode::from(EXIT_USAGE);
-        }
-        _ => args.tasks.clone(),
-    };
-    let options = Options {
-        tasks,
-        // CoNLL-U and CaRB carry no offsets and slice the text by bytes.
-        offsets: match args.offsets {
-            _ if matches!(args.format, Format::Conllu | Format::Carb) => OffsetUnit::Utf8,
-            Offsets::Utf8 => OffsetUnit::Utf8,
-            Offsets::Char => OffsetUnit::Char,
-            Offsets::Utf16 => OffsetUnit::Utf16,
-        },
-        pretokenized: args.pretokenized,
-        aggregation: match args.aggregation {
-            AggregationArg::First => Aggregation::First,
-            AggregationArg::Average => Aggregation::Average,
-            AggregationArg::Max => Aggregation::Max,
-        },
-        max_document_bytes: args.max_bytes,
-        chunk_wordpieces: args.chunk_wordpieces,
-        pack_sentences: args.pack_sentences,
-        batch_wordpieces: args.batch_wordpieces,
-        keyphrases: KeyphraseOptions {
-            top_k: args.top_k,
-            mmr_lambda: args.mmr_lambda,
-            max_words: args.keyphrase_max_words,
-            section_words: args.section_words,
-            shortlist: args.shortlist,
-            explain: args.explain_keyphrases,
-            embedding: args.keyphrase_embedding,
-            ..KeyphraseOptions::default()
-        },
-        ..Options::default()
+    let Some(options) = extract_options(&args) else {
+        eprintln!("edgemine: --format carb writes triples; add triples to --tasks");
+        return ExitCode::from(EXIT_USAGE);
     };
     let documents = match input::read_all(&args.files, args.input) {
         Ok(d) => d,
@@ -343,6 +316,57 @@ fn extract(args: ExtractArgs) -> ExitCode {
             return ExitCode::from(EXIT_IO);
         }
     };
+    write_extractions(&engine, &documents, &options, &args)
+}
+
+/// The core's options from the flags; `None` where the output format
+/// cannot carry the tasks asked for.
+fn extract_options(args: &ExtractArgs) -> Option<Options> {
+    let tasks = match (&args.tasks, args.format) {
+        (None, Format::Carb) => Some(vec![Task::Triples]),
+        (Some(t), Format::Carb) if !t.contains(&Task::Triples) => return None,
+        _ => args.tasks.clone(),
+    };
+    let document = DocumentOptions {
+        tasks,
+        // CoNLL-U and CaRB carry no offsets and slice the text by bytes.
+        offsets: Some(match args.offsets {
+            _ if matches!(args.format, Format::Conllu | Format::Carb) => OffsetUnit::Utf8,
+            Offsets::Utf8 => OffsetUnit::Utf8,
+            Offsets::Char => OffsetUnit::Char,
+            Offsets::Utf16 => OffsetUnit::Utf16,
+        }),
+        pretokenized: Some(args.pretokenized),
+        aggregation: Some(match args.aggregation {
+            AggregationArg::First => Aggregation::First,
+            AggregationArg::Average => Aggregation::Average,
+            AggregationArg::Max => Aggregation::Max,
+        }),
+        chunk_wordpieces: args.chunk_wordpieces,
+        chunk_overlap: Some(args.chunk_overlap),
+        pack_sentences: args.pack_sentences,
+        top_k: Some(args.top_k),
+        mmr_lambda: Some(args.mmr_lambda),
+        keyphrase_max_words: Some(args.keyphrase_max_words),
+        of_phrases: Some(args.of_phrases),
+        section_words: Some(args.section_words),
+        shortlist: Some(args.shortlist),
+        explain_keyphrases: Some(args.explain_keyphrases),
+        keyphrase_embedding: Some(args.keyphrase_embedding),
+    };
+    let limits =
+        Options { max_document_bytes: args.max_bytes, batch_wordpieces: args.batch_wordpieces, ..Options::default() };
+    Some(document.apply(&limits))
+}
+
+/// Extracts from `documents`, `--batch-docs` at a time, and writes each
+/// extraction (or its error) as it comes, with a progress bar on a terminal.
+fn write_extractions(
+    engine: &Engine,
+    documents: &[input::Document],
+    options: &Options,
+    args: &ExtractArgs,
+) -> ExitCode {
     let progress = (documents.len() > 1 && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(documents.len() as u64);
         bar.set_style(
@@ -356,7 +380,7 @@ fn extract(args: ExtractArgs) -> ExitCode {
     let mut failed = 0usize;
     for group in documents.chunks(args.batch_docs.max(1)) {
         let texts: Vec<&str> = group.iter().map(|d| d.text.as_deref().unwrap_or("")).collect();
-        let results = engine.extract_batch_with(&texts, &options);
+        let results = engine.extract_batch_with(&texts, options);
         for (doc, result) in group.iter().zip(results) {
             let result = match &doc.text {
                 Err(e) => Err(e.clone()),

@@ -158,6 +158,17 @@ fn key_phrases_with_top_k_and_every_occurrence() {
     let explained = edgemine(&["extract", "--tasks", "keyphrases", "--explain-keyphrases", "--format", "jsonl"], text);
     let json: Value = serde_json::from_slice(&explained.stdout).expect("json");
     assert!(json["keyphrases"][0]["features"]["document"].as_f64().is_some());
+    // "X of Y" phrases unless --of-phrases=false.
+    let text = "The quality of service fell. Customers noticed the quality of service.";
+    let texts = |args: &[&str]| -> Vec<String> {
+        let out = edgemine(&[&["extract", "--tasks", "keyphrases", "--format", "jsonl"], args].concat(), text);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+        json["keyphrases"].as_array().expect("keyphrases").iter().map(|k| k["text"].as_str().unwrap().into()).collect()
+    };
+    assert!(texts(&[]).iter().any(|t| t == "quality of service"), "{:?}", texts(&[]));
+    let without = texts(&["--of-phrases=false"]);
+    assert!(!without.is_empty() && without.iter().all(|t| !t.contains(" of ")), "{without:?}");
     for bad in [["--top-k", "0"], ["--mmr-lambda", "1.5"], ["--keyphrase-max-words", "0"]] {
         let refused = edgemine(&["extract", "--tasks", "keyphrases", bad[0], bad[1]], text);
         assert_eq!(refused.status.code(), Some(2), "{bad:?}");

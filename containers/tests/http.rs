@@ -5,7 +5,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use edgemine::{BATCH_ROUNDING, Engine, Extraction, OffsetUnit, Options, PhraseEmbedding, Task};
+use edgemine::{BATCH_ROUNDING, DocumentOptions, Engine, Extraction, OffsetUnit, Options, PhraseEmbedding, Task};
 use serde_json::{Value, json};
 use support::{Server, document, get_text, post};
 
@@ -60,6 +60,17 @@ fn extract_answers_with_the_cores_schema_and_values() {
     options.keyphrases.embedding = PhraseEmbedding::InContext;
     assert_eq!(answer.body, core_json(text, &options));
 
+    // Every option of the core's DocumentOptions reaches the engine: here
+    // one-word key phrases, two at most, read one sentence a chunk.
+    let set = json!({"tasks": ["keyphrases"], "keyphrase_max_words": 1, "top_k": 2, "pack_sentences": false});
+    let answer = post(&server.url("/v1/extract"), &json!({"text": text, "options": set}).to_string(), None);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let set: DocumentOptions = serde_json::from_value(set).unwrap();
+    assert_eq!(answer.body, core_json(text, &set.apply(&Options::default())));
+    let phrases = answer.body["keyphrases"].as_array().unwrap();
+    assert!(!phrases.is_empty() && phrases.len() <= 2, "{phrases:?}");
+    assert!(phrases.iter().all(|p| !p["text"].as_str().unwrap().contains(' ')), "{phrases:?}");
+
     // A batch: each result equals the document alone; a bad one fails alone.
     let batch = json!({"documents": [
         {"id": "a", "text": document(1)},
@@ -79,11 +90,11 @@ fn extract_answers_with_the_cores_schema_and_values() {
         assert_batched_extraction(result, &json!(id), &document(i));
     }
 
-    // Metrics count what was done: 5 documents extracted, 1 empty.
-    assert_eq!(server.metric("edgemine_documents_total{outcome=\"ok\"}"), 5.0);
+    // Metrics count what was done: 6 documents extracted, 1 empty.
+    assert_eq!(server.metric("edgemine_documents_total{outcome=\"ok\"}"), 6.0);
     assert_eq!(server.metric("edgemine_documents_total{outcome=\"EMPTY_DOCUMENT\"}"), 1.0);
     assert_eq!(server.metric("edgemine_errors_total{code=\"EMPTY_DOCUMENT\"}"), 1.0);
-    assert_eq!(server.metric("edgemine_http_requests_total{status=\"200\"}"), 4.0);
+    assert_eq!(server.metric("edgemine_http_requests_total{status=\"200\"}"), 5.0);
     assert!(server.metric("edgemine_words_total") > 20.0);
     assert!(server.metric("edgemine_model_load_seconds") > 0.0);
     assert_eq!(server.metric("edgemine_queue_depth"), 0.0);
@@ -172,6 +183,8 @@ fn openapi_describes_the_api_and_swagger_ui_is_served() {
         "Triple",
         "Word",
         "OffsetUnit",
+        "DocumentOptions",
+        "Aggregation",
         "ErrorResponse",
     ] {
         assert!(schemas.get(name).is_some(), "schema {name} missing");

@@ -61,6 +61,29 @@ pub(crate) struct ChunkOutputs {
     pub word_vectors: Vec<(usize, Vec<f32>)>,
 }
 
+/// A chunk where it sits in a batch: the index arithmetic between the
+/// document's words and the row's word slots and wordpieces, in one place.
+struct PlacedChunk<'a> {
+    place: &'a Placement,
+    seq: &'a Sequence,
+    doc: &'a Document<'a>,
+    chunk: &'a Chunk,
+}
+
+impl PlacedChunk<'_> {
+    /// Document word `w`'s slot on the row's word axis; as a candidate
+    /// head, its column is one more (column 0 is the root's).
+    fn slot(&self, w: usize) -> usize {
+        self.place.first_word + w - self.chunk.words.start
+    }
+
+    /// Document word `w`'s wordpieces on the row.
+    fn pieces(&self, w: usize) -> Range<usize> {
+        let pieces = &self.seq.word_pieces[w - self.chunk.words.start];
+        pieces.start + self.place.offset..pieces.end + self.place.offset
+    }
+}
+
 /// Runs one batch of the sentence pass and decodes each of its chunks:
 /// (document, chunk, outputs), the chunks of failed documents left out.
 pub(crate) fn sentence_batch(
@@ -76,7 +99,8 @@ pub(crate) fn sentence_batch(
     for place in &b.placements {
         let seq = &sequences[place.sequence];
         if let Ok(doc) = &documents[seq.doc] {
-            out.push((seq.doc, seq.chunk, heads.chunk(call, place, seq, doc)));
+            let at = PlacedChunk { place, seq, doc, chunk: &doc.chunks[seq.chunk] };
+            out.push((seq.doc, seq.chunk, heads.chunk(call, &at)));
         }
     }
     Ok(out)
@@ -135,47 +159,36 @@ impl<'o> HeadViews<'o> {
         })
     }
 
-    /// The outputs of the chunk `seq` of `doc`, at `place` in the batch.
-    fn chunk(&self, call: Call<'_>, place: &Placement, seq: &Sequence, doc: &Document) -> ChunkOutputs {
-        let chunk = &doc.chunks[seq.chunk];
-        // Word `w` of the document: its slot on the row's word axis.
-        let slot = |w: usize| place.first_word + w - chunk.words.start;
-        let r = place.row;
-        let mut words: Vec<WordOutputs> = chunk
+    /// The outputs of the chunk `at`.
+    fn chunk(&self, call: Call<'_>, at: &PlacedChunk) -> ChunkOutputs {
+        let r = at.place.row;
+        let mut words: Vec<WordOutputs> = at
+            .chunk
             .owned
             .clone()
             .map(|w| WordOutputs {
-                entity: self.entities.as_ref().map(|e| entity_row(call, e, place, seq, chunk, w)).unwrap_or_default(),
-                upos: self.upos.as_ref().map(|upos| argmax_row(upos.slice(s![r, slot(w), ..]))),
+                entity: self.entities.as_ref().map(|e| entity_row(call, e, at, w)).unwrap_or_default(),
+                upos: self.upos.as_ref().map(|upos| argmax_row(upos.slice(s![r, at.slot(w), ..]))),
                 head: None,
             })
             .collect();
         if let Some(arcs) = &self.arcs {
-            self.trees(arcs, place, doc, chunk, &mut words);
+            self.trees(arcs, at, &mut words);
         }
         let word_vectors = match (&self.embedding, call.plan.keyphrases, call.plan.phrase_embedding) {
             (Some(EmbeddingView::PerToken(tokens)), true, PhraseEmbedding::InContext) => {
-                phrase_word_vectors(call, tokens, place, seq, doc, chunk, &words)
+                phrase_word_vectors(call, tokens, at, &words)
             }
             _ => Vec::new(),
         };
-        ChunkOutputs {
-            words,
-            embedding: self.embedding.as_ref().map(|e| e.sequence(place, seq.ids.len())),
-            word_vectors,
-        }
+        let embedding = self.embedding.as_ref().map(|e| e.sequence(at.place, at.seq.ids.len()));
+        ChunkOutputs { words, embedding, word_vectors }
     }
 
     /// Each owned word's head and relation: one tree per piece of a
     /// sentence the chunk owns.
-    fn trees(
-        &self,
-        arcs: &ArrayView3<'_, f32>,
-        place: &Placement,
-        doc: &Document,
-        chunk: &Chunk,
-        words: &mut [WordOutputs],
-    ) {
+    fn trees(&self, arcs: &ArrayView3<'_, f32>, at: &PlacedChunk, words: &mut [WordOutputs]) {
+        let (place, doc, chunk) = (at.place, at.doc, at.chunk);
         let r = place.row;
         let mut w = chunk.owned.start;
         while w < chunk.owned.end {
@@ -183,7 +196,7 @@ impl<'o> HeadViews<'o> {
             let seg = w..chunk.owned.end.min(doc.sentence_words[s].end);
             let first_of_sentence = seg.start == doc.sentence_words[s].start;
             // Candidate heads: ROOT, then the segment's words (their slots + 1).
-            let (first, n) = (place.first_word + seg.start - chunk.words.start, seg.len());
+            let (first, n) = (at.slot(seg.start), seg.len());
             let column = |h: usize| if h == 0 { place.root_column } else { first + h };
             let scores: Vec<Vec<f32>> = (0..n)
                 .map(|d| {
@@ -218,20 +231,10 @@ impl<'o> HeadViews<'o> {
 
 /// The entity labels' log-probabilities of word `w`: its row on a
 /// word-level head, else pooled from its wordpieces' rows.
-fn entity_row(
-    call: Call<'_>,
-    entities: &ArrayView3<'_, f32>,
-    place: &Placement,
-    seq: &Sequence,
-    chunk: &Chunk,
-    w: usize,
-) -> Vec<f32> {
-    let mut row = if call.model.word_level {
-        entities.slice(s![place.row, place.first_word + w - chunk.words.start, ..]).to_vec()
-    } else {
-        let pieces = &seq.word_pieces[w - chunk.words.start];
-        let pieces = pieces.start + place.offset..pieces.end + place.offset;
-        pooled_row(entities, place.row, &pieces, call.options.aggregation)
+fn entity_row(call: Call<'_>, entities: &ArrayView3<'_, f32>, at: &PlacedChunk, w: usize) -> Vec<f32> {
+    let mut row = match call.model.word_level {
+        true => entities.slice(s![at.place.row, at.slot(w), ..]).to_vec(),
+        false => pooled_row(entities, at.place.row, &at.pieces(w), call.options.aggregation),
     };
     decode::log_softmax(&mut row);
     row
@@ -245,10 +248,7 @@ fn entity_row(
 fn phrase_word_vectors(
     call: Call<'_>,
     tokens: &ArrayView3<'_, f32>,
-    place: &Placement,
-    seq: &Sequence,
-    doc: &Document,
-    chunk: &Chunk,
+    at: &PlacedChunk,
     words: &[WordOutputs],
 ) -> Vec<(usize, Vec<f32>)> {
     let spec = &call.model.spec;
@@ -257,20 +257,20 @@ fn phrase_word_vectors(
     }
     let upos_labels = spec.upos.as_ref().map(|h| &h.labels);
     let deprel_labels = spec.deprels.as_ref().map(|h| &h.labels);
-    chunk
+    at.chunk
         .owned
         .clone()
         .zip(words)
         .filter(|(w, out)| {
             let upos = label(upos_labels, out.upos).unwrap_or("X");
             let deprel = label(deprel_labels, out.head.and_then(|h| h.deprel)).unwrap_or("dep");
-            keyphrases::may_be_in_phrase(&doc.text[doc.words[*w].clone()], upos, deprel)
+            keyphrases::may_be_in_phrase(&at.doc.text[at.doc.words[*w].clone()], upos, deprel)
         })
         .map(|(w, _)| {
-            let pieces = &seq.word_pieces[w - chunk.words.start];
-            let end = (pieces.end + place.offset).min(tokens.shape()[1]);
-            let start = (pieces.start + place.offset).min(end);
-            (w, tokens.slice(s![place.row, start..end, ..]).sum_axis(Axis(0)).to_vec())
+            let pieces = at.pieces(w);
+            let end = pieces.end.min(tokens.shape()[1]);
+            let start = pieces.start.min(end);
+            (w, tokens.slice(s![at.place.row, start..end, ..]).sum_axis(Axis(0)).to_vec())
         })
         .collect()
 }

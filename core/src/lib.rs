@@ -58,5 +58,5 @@ pub use keyphrases::{KeyphraseOptions, PhraseEmbedding};
 pub use locate::{DEFAULT_MODEL, ModelSource};
 pub use model::{Backend, Precision};
 pub use offsets::OffsetUnit;
-pub use options::{Aggregation, Options, Task};
+pub use options::{Aggregation, DocumentOptions, Options, Task};
 pub use phrase_cache::DEFAULT_PHRASE_CACHE;

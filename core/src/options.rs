@@ -1,4 +1,6 @@
-//! What a caller can ask of one extraction: tasks, offset unit, limits.
+//! What a caller can ask of one extraction: tasks, offset unit, limits
+//! ([`Options`]), and the same as a value every interface fills from its
+//! own form, each field optional ([`DocumentOptions`]).
 
 use crate::error::{Error, Result};
 use crate::keyphrases::KeyphraseOptions;
@@ -49,12 +51,15 @@ impl std::str::FromStr for Task {
 /// whose heads score wordpieces (Hugging Face token classifiers). The
 /// default models score words directly (from each word's first wordpiece)
 /// and ignore this.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
 pub enum Aggregation {
     /// The first wordpiece's probabilities.
     #[default]
     First,
     /// The mean of the wordpieces' probabilities.
+    #[serde(alias = "mean")]
     Average,
     /// The probabilities of the wordpiece with the most confident label.
     Max,
@@ -145,5 +150,160 @@ impl Options {
     pub fn with_pretokenized(mut self, pretokenized: bool) -> Self {
         self.pretokenized = pretokenized;
         self
+    }
+}
+
+/// The options of a document as every interface takes them: each field
+/// optional, a field left out keeping the value it is applied over
+/// ([`DocumentOptions::apply`]): the interface's default, which is
+/// [`Options::default`]'s but where the interface says otherwise (the
+/// service's flags, Node's UTF-16 offsets). Its JSON form (snake_case names, unknown
+/// names refused, so a typo such as `offset` is an error rather than a
+/// silent default) is the `options` object of the HTTP API and of Kafka
+/// messages; the CLI, Python, Node and C fill it from their flags,
+/// keyword arguments, objects and setters.
+///
+/// The limits a deployment sets for its own protection (the largest
+/// document, the batch size) are not here: they belong to whoever runs the
+/// engine ([`Options::max_document_bytes`], [`Options::batch_wordpieces`]),
+/// not to a service's clients.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DocumentOptions {
+    /// Tasks to run: `entities`, `parse`, `keyphrases`, `triples`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<Vec<Task>>,
+    /// Unit of every offset: `utf8` bytes, `char` (code points) or `utf16`
+    /// code units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offsets: Option<OffsetUnit>,
+    /// The text is already tokenized: words are its runs of non-whitespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pretokenized: Option<bool>,
+    /// How a word's scores pool from its wordpieces (`first`, `average`,
+    /// `max`), for models that score wordpieces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregation: Option<Aggregation>,
+    /// Most wordpieces per chunk, special tokens not counted (at most the
+    /// model's maximum, the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk_wordpieces: Option<usize>,
+    /// Wordpieces shared by neighbouring windows of a sentence that is cut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk_overlap: Option<usize>,
+    /// Pack consecutive short sentences into one chunk (`true`), or read
+    /// each alone (`false`); by default, as the model was trained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pack_sentences: Option<bool>,
+    /// How many key phrases (task `keyphrases`), best first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_k: Option<usize>,
+    /// Key-phrase diversity, in [0, 1]: 1 ranks by relevance alone, lower
+    /// values favour phrases unlike those already chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mmr_lambda: Option<f32>,
+    /// Longest key phrase, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyphrase_max_words: Option<usize>,
+    /// Key phrases of the form "X of Y" ("quality of service").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub of_phrases: Option<bool>,
+    /// Words per section of a long document, each ranked against its own
+    /// embedding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section_words: Option<usize>,
+    /// Key-phrase candidates embedded and fully ranked per document (the
+    /// best by their text signals; at least `top_k`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shortlist: Option<usize>,
+    /// Return the signals behind each key phrase's score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain_keyphrases: Option<bool>,
+    /// Where key-phrase candidates' embeddings come from: `alone` (a
+    /// second model pass) or `in-context` (pooled from the sentence pass:
+    /// faster, ranks a little worse).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyphrase_embedding: Option<crate::keyphrases::PhraseEmbedding>,
+}
+
+impl DocumentOptions {
+    /// `base` with every option these set. Values are checked where the
+    /// engine uses them: a call with an unusable one fails with
+    /// [`Error::InvalidOption`] naming it.
+    pub fn apply(&self, base: &Options) -> Options {
+        fn set<T: Clone>(field: &mut T, value: &Option<T>) {
+            if let Some(value) = value {
+                *field = value.clone();
+            }
+        }
+        let mut options = base.clone();
+        if let Some(tasks) = &self.tasks {
+            options.tasks = Some(tasks.clone());
+        }
+        set(&mut options.offsets, &self.offsets);
+        set(&mut options.pretokenized, &self.pretokenized);
+        set(&mut options.aggregation, &self.aggregation);
+        if let Some(wordpieces) = self.chunk_wordpieces {
+            options.chunk_wordpieces = Some(wordpieces);
+        }
+        set(&mut options.chunk_overlap, &self.chunk_overlap);
+        if let Some(pack) = self.pack_sentences {
+            options.pack_sentences = Some(pack);
+        }
+        let keyphrases = &mut options.keyphrases;
+        set(&mut keyphrases.top_k, &self.top_k);
+        set(&mut keyphrases.mmr_lambda, &self.mmr_lambda);
+        set(&mut keyphrases.max_words, &self.keyphrase_max_words);
+        set(&mut keyphrases.of_phrases, &self.of_phrases);
+        set(&mut keyphrases.section_words, &self.section_words);
+        set(&mut keyphrases.shortlist, &self.shortlist);
+        set(&mut keyphrases.explain, &self.explain_keyphrases);
+        set(&mut keyphrases.embedding, &self.keyphrase_embedding);
+        options
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keyphrases::PhraseEmbedding;
+
+    #[test]
+    fn document_options_override_only_what_they_set() {
+        let set: DocumentOptions = serde_json::from_str(r#"{"offsets": "utf16", "top_k": 3}"#).unwrap();
+        let base = Options::default().with_tasks([Task::Entities]);
+        let options = set.apply(&base);
+        assert_eq!(options.offsets, OffsetUnit::Utf16);
+        assert_eq!(options.keyphrases.top_k, 3);
+        assert_eq!(options.tasks, Some(vec![Task::Entities]), "kept from the base");
+        assert_eq!(options.keyphrases.embedding, PhraseEmbedding::Alone, "the default");
+        assert_eq!(DocumentOptions::default().apply(&base), base, "nothing set, nothing changed");
+        let set: DocumentOptions = serde_json::from_str(
+            r#"{"keyphrase_embedding": "in-context", "aggregation": "mean", "pack_sentences": false,
+                "chunk_wordpieces": 40, "chunk_overlap": 8, "keyphrase_max_words": 2, "of_phrases": false,
+                "section_words": 50, "shortlist": 20, "explain_keyphrases": true, "mmr_lambda": 0.5}"#,
+        )
+        .unwrap();
+        let options = set.apply(&base);
+        assert_eq!(options.keyphrases.embedding, PhraseEmbedding::InContext);
+        assert_eq!(options.aggregation, Aggregation::Average);
+        assert_eq!(
+            (options.pack_sentences, options.chunk_wordpieces, options.chunk_overlap),
+            (Some(false), Some(40), 8)
+        );
+        let k = &options.keyphrases;
+        assert_eq!((k.max_words, k.of_phrases, k.section_words, k.shortlist), (2, false, 50, 20));
+        assert!(k.explain && k.mmr_lambda == 0.5);
+    }
+
+    #[test]
+    fn document_options_refuse_unknown_names_and_values() {
+        let bad = serde_json::from_str::<DocumentOptions>(r#"{"keyphrase_embedding": "context"}"#).unwrap_err();
+        assert!(bad.to_string().contains("unknown variant `context`"), "{bad}");
+        let typo = serde_json::from_str::<DocumentOptions>(r#"{"offset": "utf16"}"#).unwrap_err();
+        assert!(typo.to_string().contains("unknown field `offset`"), "{typo}");
+        let limit = serde_json::from_str::<DocumentOptions>(r#"{"max_document_bytes": 10}"#).unwrap_err();
+        assert!(limit.to_string().contains("unknown field `max_document_bytes`"), "{limit}");
     }
 }

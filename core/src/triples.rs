@@ -147,6 +147,19 @@ struct Arguments {
     extra: Vec<Range<usize>>,
 }
 
+/// What the triples of one clause share.
+struct Clause {
+    /// The verbs the relation reads: the head and any subjectless open
+    /// complements it chains to.
+    verbs: Vec<usize>,
+    /// The relation's words, in order.
+    relation: Vec<usize>,
+    object_head: Option<usize>,
+    object_span: Option<Range<usize>>,
+    /// Other arguments (obliques, indirect objects...).
+    extra: Vec<Range<usize>>,
+}
+
 impl<'s, 'a> Tree<'s, 'a> {
     fn new(words: &'s [ParsedWord<'a>]) -> Self {
         let n = words.len();
@@ -415,10 +428,10 @@ impl<'s, 'a> Tree<'s, 'a> {
         args
     }
 
-    /// The triples of the clause headed by `p`.
-    fn clause_triples(&self, p: usize, out: &mut Vec<WordTriple>) {
-        let Some(subject) = self.subject(p, 0) else { return };
-        let copula = self.copula(p);
+    /// What the triples of the clause headed by `p` (with its `copula`,
+    /// if any) share: the verbs and words of the relation, the object and
+    /// the other arguments.
+    fn clause(&self, p: usize, copula: Option<usize>) -> Clause {
         // The chain of verbs the relation reads: p and any subjectless open complements.
         let mut verbs = vec![p];
         let mut relation = Vec::new();
@@ -452,6 +465,14 @@ impl<'s, 'a> Tree<'s, 'a> {
         }
         relation.sort_unstable();
         relation.dedup();
+        Clause { verbs, relation, object_head, object_span, extra }
+    }
+
+    /// The triples of the clause headed by `p`.
+    fn clause_triples(&self, p: usize, out: &mut Vec<WordTriple>) {
+        let Some(subject) = self.subject(p, 0) else { return };
+        let copula = self.copula(p);
+        let Clause { verbs, relation, object_head, object_span, extra } = self.clause(p, copula);
         let label = self.phrase(&relation);
 
         // One triple per coordinated subject and object.

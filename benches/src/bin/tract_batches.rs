@@ -21,6 +21,9 @@ use tract_onnx::prelude::*;
 /// The values of a batch's symbolic axes, which pick its plan.
 type ShapeKey = Vec<(String, i64)>;
 
+/// The inputs of one batch, with the symbol values of its shape.
+type Feed = (ShapeKey, TVec<TValue>);
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let [_, model_path, batches_path, rest @ ..] = &args[..] else {
@@ -37,11 +40,32 @@ fn main() -> Result<()> {
         .and_then(|m| m.into_decluttered())
         .map_err(|e| anyhow::anyhow!("{e:#}"))?;
     let load_ms = started.elapsed().as_secs_f64() * 1e3;
-    let input_names: Vec<String> = model.input_outlets()?.iter().map(|o| model.node(o.node).name.clone()).collect();
+    let feeds = batch_inputs(&model, &batches)?;
+    let started = Instant::now();
+    let plans = plans_by_shape(&model, &feeds)?;
+    let plan_ms = started.elapsed().as_secs_f64() * 1e3;
+    // One warm-up pass, then the fastest of `repeats` passes over all batches.
+    let mut best = f64::INFINITY;
+    for pass in 0..=repeats {
+        let started = Instant::now();
+        run_all(&plans, &feeds, workers)?;
+        if pass > 0 {
+            best = best.min(started.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    let wordpieces: usize = feeds.iter().map(|(_, t)| t[0].len()).sum();
+    println!(
+        "{}",
+        json!({"workers": workers, "kernel_rule": edgemine::model::kernel_rule(), "load_ms": load_ms, "plans": plans.len(), "plan_ms": plan_ms, "run_ms": best, "padded_wordpieces": wordpieces})
+    );
+    Ok(())
+}
 
-    // Inputs of every batch as tensors, and the symbol values of its shape.
-    let mut feeds: Vec<(ShapeKey, TVec<TValue>)> = Vec::new();
-    for batch in &batches {
+/// Inputs of every batch as tensors, and the symbol values of its shape.
+fn batch_inputs(model: &TypedModel, batches: &[Value]) -> Result<Vec<Feed>> {
+    let input_names: Vec<String> = model.input_outlets()?.iter().map(|o| model.node(o.node).name.clone()).collect();
+    let mut feeds = Vec::new();
+    for batch in batches {
         let mut values = Vec::new();
         let mut tensors = TVec::new();
         for (ix, name) in input_names.iter().enumerate() {
@@ -60,10 +84,13 @@ fn main() -> Result<()> {
         values.dedup();
         feeds.push((values, tensors));
     }
+    Ok(feeds)
+}
 
-    let started = Instant::now();
+/// One optimized plan for each batch shape among `feeds`.
+fn plans_by_shape(model: &TypedModel, feeds: &[Feed]) -> Result<HashMap<ShapeKey, Arc<TypedRunnableModel>>> {
     let mut plans: HashMap<ShapeKey, Arc<TypedRunnableModel>> = HashMap::new();
-    for (values, _) in &feeds {
+    for (values, _) in feeds {
         if plans.contains_key(values) {
             continue;
         }
@@ -79,37 +106,25 @@ fn main() -> Result<()> {
             .map_err(|e| anyhow::anyhow!("{e:#}"))?;
         plans.insert(values.clone(), plan);
     }
-    let plan_ms = started.elapsed().as_secs_f64() * 1e3;
+    Ok(plans)
+}
 
-    // One warm-up pass, then the fastest of `repeats` passes over all batches.
-    let mut best = f64::INFINITY;
-    for pass in 0..=repeats {
-        let started = Instant::now();
-        std::thread::scope(|scope| -> Result<()> {
-            let running: Vec<_> = (0..workers)
-                .map(|w| {
-                    let (plans, feeds) = (&plans, &feeds);
-                    scope.spawn(move || -> Result<()> {
-                        for (values, tensors) in feeds.iter().skip(w).step_by(workers) {
-                            plans[values].run(tensors.clone()).map_err(|e| anyhow::anyhow!("{e:#}"))?;
-                        }
-                        Ok(())
-                    })
+/// One pass over every batch, `workers` threads taking them in turn.
+fn run_all(plans: &HashMap<ShapeKey, Arc<TypedRunnableModel>>, feeds: &[Feed], workers: usize) -> Result<()> {
+    std::thread::scope(|scope| -> Result<()> {
+        let running: Vec<_> = (0..workers)
+            .map(|w| {
+                scope.spawn(move || -> Result<()> {
+                    for (values, tensors) in feeds.iter().skip(w).step_by(workers) {
+                        plans[values].run(tensors.clone()).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+                    }
+                    Ok(())
                 })
-                .collect();
-            for r in running {
-                r.join().map_err(|_| anyhow::anyhow!("a worker panicked"))??;
-            }
-            Ok(())
-        })?;
-        if pass > 0 {
-            best = best.min(started.elapsed().as_secs_f64() * 1e3);
+            })
+            .collect();
+        for r in running {
+            r.join().map_err(|_| anyhow::anyhow!("a worker panicked"))??;
         }
-    }
-    let wordpieces: usize = feeds.iter().map(|(_, t)| t[0].len()).sum();
-    println!(
-        "{}",
-        json!({"workers": workers, "kernel_rule": edgemine::model::kernel_rule(), "load_ms": load_ms, "plans": plans.len(), "plan_ms": plan_ms, "run_ms": best, "padded_wordpieces": wordpieces})
-    );
-    Ok(())
+        Ok(())
+    })
 }

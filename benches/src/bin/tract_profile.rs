@@ -29,7 +29,35 @@ fn main() -> Result<()> {
     let (rows, length): (usize, usize) = (rows.trim_end_matches('?').parse()?, length.parse()?);
     let words: usize = rest.first().map(|w| w.parse()).transpose()?.unwrap_or(length.saturating_sub(2).max(1));
     let repeats: usize = rest.get(1).map(|r| r.parse()).transpose()?.unwrap_or(20);
+    let shape = Shape { rows, length, words, symbolic_rows };
     let model = tract_onnx::onnx().model_for_path(model_path)?.into_typed()?.into_decluttered()?;
+    let (symbols, feeds) = synthetic_inputs(&model, &shape)?;
+    let started = Instant::now();
+    let plan = model.set_symbols(&symbols.to_dim_map())?.into_optimized()?.into_runnable()?;
+    let plan_ms = started.elapsed().as_secs_f64() * 1e3;
+    let times = profile(&plan, &feeds, repeats)?;
+    println!(
+        "{rows}x{length} (words {words}): {:.2} ms a run, {:.0} wordpieces/s on one thread; plan built in {plan_ms:.0} ms",
+        times.total_ms,
+        (rows * length) as f64 / times.total_ms * 1e3
+    );
+    // The kernels are chosen as edgemine chooses them (it adds a rule to tract's choice on some CPUs).
+    println!("edgemine's kernel rule: {}", edgemine::model::kernel_rule().unwrap_or("none on this CPU"));
+    report(&plan, &times)
+}
+
+/// The batch shape to profile.
+struct Shape {
+    rows: usize,
+    length: usize,
+    words: usize,
+    /// The plan leaves the batch axis symbolic.
+    symbolic_rows: bool,
+}
+
+/// The values of the model's symbols for `shape`, and synthetic inputs of that shape.
+fn synthetic_inputs(model: &TypedModel, shape: &Shape) -> Result<(SymbolValues, TVec<TValue>)> {
+    let Shape { rows, length, words, symbolic_rows } = *shape;
     let mut symbols = SymbolValues::default();
     let mut feeds = TVec::new();
     for (ix, outlet) in model.input_outlets()?.iter().enumerate() {
@@ -55,19 +83,22 @@ fn main() -> Result<()> {
         };
         feeds.push(tract_ndarray::Array2::from_shape_fn((rows, columns), |(r, c)| value(r, c)).into_tvalue());
     }
-    let started = Instant::now();
-    let plan = model.set_symbols(&symbols.to_dim_map())?.into_optimized()?.into_runnable()?;
-    let plan_ms = started.elapsed().as_secs_f64() * 1e3;
+    Ok((symbols, feeds))
+}
 
-    let mut kernels: HashMap<String, usize> = HashMap::new();
-    for node in plan.model().nodes() {
-        for line in node.op.info()? {
-            if let Some(k) = line.split("with ").nth(1) {
-                *kernels.entry(k.to_string()).or_default() += 1;
-            }
-        }
-    }
-    let mut state = tract_onnx::tract_core::plan::SimpleState::new(&plan)?;
+/// Where the time of a run went: by operator and by node, summed over the
+/// repeats, and a run's mean.
+struct Times {
+    by_op: Vec<(String, f64)>,
+    by_node: Vec<(usize, f64)>,
+    total_ms: f64,
+    repeats: usize,
+}
+
+/// Runs `plan` on `feeds` `repeats` times (after three warm-up runs),
+/// timing every node.
+fn profile(plan: &Arc<TypedSimplePlan>, feeds: &TVec<TValue>, repeats: usize) -> Result<Times> {
+    let mut state = tract_onnx::tract_core::plan::SimpleState::new(plan)?;
     for _ in 0..3 {
         state.run(feeds.clone())?;
     }
@@ -85,33 +116,41 @@ fn main() -> Result<()> {
         })?;
     }
     let total_ms = started.elapsed().as_secs_f64() * 1e3 / repeats as f64;
-    let mut ops: Vec<_> = by_op.into_iter().collect();
-    ops.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let mut nodes: Vec<_> = by_node.into_iter().collect();
-    nodes.sort_by(|a, b| b.1.total_cmp(&a.1));
-    println!(
-        "{rows}x{length} (words {words}): {total_ms:.2} ms a run, {:.0} wordpieces/s on one thread; plan built in {plan_ms:.0} ms",
-        (rows * length) as f64 / total_ms * 1e3
-    );
-    // The kernels are chosen as edgemine chooses them (it adds a rule to tract's choice on some CPUs).
-    println!("edgemine's kernel rule: {}", edgemine::model::kernel_rule().unwrap_or("none on this CPU"));
+    let mut by_op: Vec<_> = by_op.into_iter().collect();
+    by_op.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let mut by_node: Vec<_> = by_node.into_iter().collect();
+    by_node.sort_by(|a, b| b.1.total_cmp(&a.1));
+    Ok(Times { by_op, by_node, total_ms, repeats })
+}
+
+/// Prints the time by operator, the slowest nodes, and each kernel's share
+/// with the products it ran.
+fn report(plan: &Arc<TypedSimplePlan>, times: &Times) -> Result<()> {
+    let mut kernels: HashMap<String, usize> = HashMap::new();
+    for node in plan.model().nodes() {
+        for line in node.op.info()? {
+            if let Some(k) = line.split("with ").nth(1) {
+                *kernels.entry(k.to_string()).or_default() += 1;
+            }
+        }
+    }
     let share = |secs: f64| {
-        let ms = secs * 1e3 / repeats as f64;
-        format!("{ms:8.3} ms {:5.1} %", 100.0 * ms / total_ms)
+        let ms = secs * 1e3 / times.repeats as f64;
+        format!("{ms:8.3} ms {:5.1} %", 100.0 * ms / times.total_ms)
     };
     println!("by operator:");
-    for (op, secs) in ops.iter().take(12) {
+    for (op, secs) in times.by_op.iter().take(12) {
         println!("  {}  {op}", share(*secs));
     }
     println!("slowest nodes:");
-    for (id, secs) in nodes.iter().take(12) {
+    for (id, secs) in times.by_node.iter().take(12) {
         let node = plan.model().node(*id);
         let shape = node.op.info()?.into_iter().find(|l| l.starts_with("Mult")).unwrap_or_default();
         println!("  {}  {} {}  {shape}", share(*secs), node.op.name(), node.name);
     }
     // Each kernel's share of the run, with the matrix shapes it ran.
     let mut by_kernel: HashMap<String, (f64, Vec<String>)> = HashMap::new();
-    for (id, secs) in &nodes {
+    for (id, secs) in &times.by_node {
         for line in plan.model().node(*id).op.info()? {
             if let Some((shape, kernel)) = line.split_once(" with ") {
                 let entry = by_kernel.entry(kernel.to_string()).or_default();

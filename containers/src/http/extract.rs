@@ -164,125 +164,20 @@ pub async fn extract(State(app): State<Arc<App>>, headers: HeaderMap, body: Resu
     response
 }
 
+/// The answer to one request, with how many documents it carried; or why
+/// it was refused.
 async fn answer(
     app: &App,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
     arrived: Instant,
 ) -> Result<(Response, usize), Refusal> {
-    if let Some(token) = &app.token
-        && !token.allows(headers)
-    {
-        return Err(Refusal::new(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHORIZED",
-            "missing or wrong bearer token: send `Authorization: Bearer <token>` with the token of the server's --token-file",
-        ));
-    }
-    let Some(engine) = app.engine.get().cloned() else {
-        return Err(Refusal::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "NOT_READY",
-            "the models are still loading; retry shortly",
-        )
-        .retry_after(1));
-    };
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Refusal::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
-                format!(
-                    "the request body is over {} bytes (--max-body-bytes); send fewer documents a request",
-                    app.max_body_bytes
-                ),
-            )
-        } else {
-            Refusal::new(
-                StatusCode::BAD_REQUEST,
-                "INVALID_REQUEST",
-                format!("cannot read the request body: {rejection}"),
-            )
-        }
-    })?;
-    let request: ExtractRequest = serde_json::from_slice(&body).map_err(|e| {
-        Refusal::new(
-            StatusCode::BAD_REQUEST,
-            "INVALID_REQUEST",
-            format!("the body is not a valid request: {e}. Send JSON: {{\"text\": \"…\"}} or {{\"documents\": [{{\"id\": …, \"text\": \"…\"}}]}}"),
-        )
-    })?;
-    let (documents, single) = match (request.text, request.documents) {
-        (Some(text), None) => (vec![BatchDocument { id: request.id, text }], true),
-        (None, Some(documents)) if request.id.is_none() => (documents, false),
-        (None, Some(_)) => {
-            return Err(Refusal::new(
-                StatusCode::BAD_REQUEST,
-                "INVALID_REQUEST",
-                "`id` goes with `text`; in a batch, give each document its own `id`",
-            ));
-        }
-        _ => {
-            return Err(Refusal::new(
-                StatusCode::BAD_REQUEST,
-                "INVALID_REQUEST",
-                "give either `text` (one document) or `documents` (a batch), not both and not neither",
-            ));
-        }
-    };
-    if documents.len() > app.max_batch {
-        return Err(Refusal::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "BATCH_TOO_LARGE",
-            format!(
-                "{} documents in one request, over the limit of {} (--max-batch); split the batch",
-                documents.len(),
-                app.max_batch
-            ),
-        ));
-    }
-    let options = request.options.apply(&app.defaults);
-
-    let Some(ticket) = app.admission.admit() else {
-        return Err(Refusal::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "OVERLOADED",
-            "the server is at its limit of queued requests (--concurrency + --queue); retry after the Retry-After seconds",
-        )
-        .retry_after(app.admission.retry_after_secs()));
-    };
-    let deadline = tokio::time::Instant::from_std(arrived + app.timeout);
-    let timeout = || {
-        Refusal::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "TIMEOUT",
-            format!(
-                "no answer within {:.1} s (--request-timeout); send smaller batches or retry later",
-                app.timeout.as_secs_f64()
-            ),
-        )
-        .retry_after(app.admission.retry_after_secs())
-    };
+    let engine = admitted_engine(app, headers)?;
+    let Request { documents, single, options } = read_request(app, body)?;
     let words: Vec<usize> = documents.iter().map(|d| word_count(&d.text)).collect();
     let (ids, texts): (Vec<Option<DocumentId>>, Vec<String>) = documents.into_iter().map(|d| (d.id, d.text)).unzip();
     let count = texts.len();
-    let (reply, done) = tokio::sync::oneshot::channel();
-    let job = Job { engine, texts, options, ticket, reply };
-    if !app.gatherer.submit(job) {
-        return Err(Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "the engine's queue is gone"));
-    }
-    let results = match tokio::time::timeout_at(deadline, done).await {
-        Err(_) => return Err(timeout()),
-        Ok(Err(_)) => {
-            return Err(Refusal::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                "the extraction panicked; the server keeps serving, report it with the request",
-            ));
-        }
-        Ok(Ok(results)) => results,
-    };
-
+    let results = run(app, engine, texts, options.apply(&app.defaults), arrived).await?;
     for (&words, result) in words.iter().zip(&results) {
         match result {
             Ok(_) => app.metrics.document("ok", words),
@@ -306,6 +201,115 @@ async fn answer(
     }
     let errors = results.iter().filter(|r| matches!(r, BatchResult::Failed { .. })).count();
     Ok((Json(BatchResponse { results, errors }).into_response(), count))
+}
+
+/// The engine, for a caller with the right token once the models have loaded.
+fn admitted_engine(app: &App, headers: &HeaderMap) -> Result<Arc<edgemine::Engine>, Refusal> {
+    if let Some(token) = &app.token
+        && !token.allows(headers)
+    {
+        return Err(Refusal::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "missing or wrong bearer token: send `Authorization: Bearer <token>` with the token of the server's --token-file",
+        ));
+    }
+    app.engine.get().cloned().ok_or_else(|| {
+        Refusal::new(StatusCode::SERVICE_UNAVAILABLE, "NOT_READY", "the models are still loading; retry shortly")
+            .retry_after(1)
+    })
+}
+
+/// A request read and checked: its documents, whether it was one `text`,
+/// and its options.
+struct Request {
+    documents: Vec<BatchDocument>,
+    single: bool,
+    options: DocumentOptions,
+}
+
+/// The request in `body`, within the server's limits.
+fn read_request(app: &App, body: Result<Bytes, BytesRejection>) -> Result<Request, Refusal> {
+    let invalid = |message: String| Refusal::new(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message);
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => Refusal::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            format!(
+                "the request body is over {} bytes (--max-body-bytes); send fewer documents a request",
+                app.max_body_bytes
+            ),
+        ),
+        _ => invalid(format!("cannot read the request body: {rejection}")),
+    })?;
+    let request: ExtractRequest = serde_json::from_slice(&body).map_err(|e| {
+        invalid(format!("the body is not a valid request: {e}. Send JSON: {{\"text\": \"…\"}} or {{\"documents\": [{{\"id\": …, \"text\": \"…\"}}]}}"))
+    })?;
+    let (documents, single) = match (request.text, request.documents) {
+        (Some(text), None) => (vec![BatchDocument { id: request.id, text }], true),
+        (None, Some(documents)) if request.id.is_none() => (documents, false),
+        (None, Some(_)) => {
+            return Err(invalid("`id` goes with `text`; in a batch, give each document its own `id`".into()));
+        }
+        _ => {
+            return Err(invalid(
+                "give either `text` (one document) or `documents` (a batch), not both and not neither".into(),
+            ));
+        }
+    };
+    if documents.len() > app.max_batch {
+        return Err(Refusal::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "BATCH_TOO_LARGE",
+            format!(
+                "{} documents in one request, over the limit of {} (--max-batch); split the batch",
+                documents.len(),
+                app.max_batch
+            ),
+        ));
+    }
+    Ok(Request { documents, single, options: request.options })
+}
+
+/// The extraction of each of `texts`, through admission control and the
+/// gatherer, within the request's deadline.
+async fn run(
+    app: &App,
+    engine: Arc<edgemine::Engine>,
+    texts: Vec<String>,
+    options: edgemine::Options,
+    arrived: Instant,
+) -> Result<Vec<edgemine::Result<Extraction>>, Refusal> {
+    let Some(ticket) = app.admission.admit() else {
+        return Err(Refusal::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "OVERLOADED",
+            "the server is at its limit of queued requests (--concurrency + --queue); retry after the Retry-After seconds",
+        )
+        .retry_after(app.admission.retry_after_secs()));
+    };
+    let deadline = tokio::time::Instant::from_std(arrived + app.timeout);
+    let (reply, done) = tokio::sync::oneshot::channel();
+    if !app.gatherer.submit(Job { engine, texts, options, ticket, reply }) {
+        return Err(Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "the engine's queue is gone"));
+    }
+    match tokio::time::timeout_at(deadline, done).await {
+        Err(_) => Err(Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "TIMEOUT",
+            format!(
+                "no answer within {:.1} s (--request-timeout); send smaller batches or retry later",
+                app.timeout.as_secs_f64()
+            ),
+        )
+        .retry_after(app.admission.retry_after_secs())),
+        Ok(Err(_)) => Err(Refusal::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "the extraction panicked; the server keeps serving, report it with the request",
+        )),
+        Ok(Ok(results)) => Ok(results),
+    }
 }
 
 fn batch_result(id: Option<DocumentId>, result: edgemine::Result<Extraction>) -> BatchResult {

@@ -89,10 +89,47 @@ impl BatchJob {
     pub fn run(&self, messages: &[OwnedMessage]) -> anyhow::Result<Outcome> {
         let parsed: Vec<Parsed> = messages.iter().map(|m| self.parse(m)).collect();
         let results = self.extract(&parsed);
+        let (records, kinds) = self.records(messages, &parsed, results)?;
+        let delivered = self.deliver(records);
+        let mut outcome = Outcome::default();
+        let mut retries = Vec::new();
+        for ((message, kind), result) in messages.iter().zip(kinds).zip(delivered) {
+            match (kind, result) {
+                (Kind::Output, Ok(())) => outcome.extracted += 1,
+                (Kind::DeadLetter, Ok(())) => outcome.dead_letters += 1,
+                (kind, Err(KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge))) => {
+                    retries.push(self.too_large(message, kind));
+                }
+                (_, Err(error)) => {
+                    anyhow::bail!(
+                        "cannot produce to Kafka: {error}; nothing of this batch was committed, so it will be consumed again"
+                    )
+                }
+            }
+        }
+        for result in self.deliver(retries) {
+            result.map_err(|error| {
+                anyhow::anyhow!("cannot produce to the dead-letter topic: {error}; nothing of this batch was committed")
+            })?;
+            outcome.dead_letters += 1;
+        }
+        self.metrics.dead_letters.inc_by(outcome.dead_letters as u64);
+        outcome.committed = self.commit(messages);
+        Ok(outcome)
+    }
 
+    /// The record each message's result goes out as: its extraction to
+    /// the output topic, or the message with its error to the dead-letter
+    /// topic.
+    fn records(
+        &self,
+        messages: &[OwnedMessage],
+        parsed: &[Parsed],
+        results: Vec<Option<Result<Extraction, ErrorDetail>>>,
+    ) -> anyhow::Result<(Vec<Record>, Vec<Kind>)> {
         let mut records = Vec::with_capacity(messages.len());
         let mut kinds = Vec::with_capacity(messages.len());
-        for ((message, parsed), result) in messages.iter().zip(&parsed).zip(results) {
+        for ((message, parsed), result) in messages.iter().zip(parsed).zip(results) {
             let (id, outcome) = match (parsed, result) {
                 (Parsed::Document { id, text, .. }, Some(Ok(extraction))) => {
                     self.metrics.document("ok", word_count(text));
@@ -118,55 +155,34 @@ impl BatchJob {
                 }
             }
         }
+        Ok((records, kinds))
+    }
 
-        let delivered = self.deliver(records);
-        let mut outcome = Outcome::default();
-        let mut retries = Vec::new();
-        for ((message, kind), result) in messages.iter().zip(kinds).zip(delivered) {
-            match (kind, result) {
-                (Kind::Output, Ok(())) => outcome.extracted += 1,
-                (Kind::DeadLetter, Ok(())) => outcome.dead_letters += 1,
-                // An extraction bigger than the output topic takes: the
-                // document goes to the dead-letter topic instead.
-                (Kind::Output, Err(KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge))) => {
-                    let error = ErrorDetail::new(
-                        "OUTPUT_TOO_LARGE",
-                        "the extraction is larger than the output topic's records may be (message.max.bytes); \
-                         raise it, or ask for fewer tasks",
-                    );
-                    self.metrics.document(&error.code, 0);
-                    self.metrics.error(&error.code);
-                    retries.push(self.dead_letter(message, None, &error));
-                }
-                // Too big to copy whole: the error alone, without the payload.
-                (Kind::DeadLetter, Err(KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge))) => {
-                    let mut record = self.dead_letter(
-                        message,
-                        None,
-                        &ErrorDetail::new(
-                            "PAYLOAD_DROPPED",
-                            "the message is too large to copy to the dead-letter topic",
-                        ),
-                    );
-                    record.payload = None;
-                    retries.push(record);
-                }
-                (_, Err(error)) => {
-                    anyhow::bail!(
-                        "cannot produce to Kafka: {error}; nothing of this batch was committed, so it will be consumed again"
-                    )
-                }
+    /// What to send instead of a record of `kind` for `message` that was
+    /// larger than its topic takes.
+    fn too_large(&self, message: &OwnedMessage, kind: Kind) -> Record {
+        match kind {
+            // An extraction bigger than the output topic takes: the
+            // document goes to the dead-letter topic instead.
+            Kind::Output => {
+                let error = ErrorDetail::new(
+                    "OUTPUT_TOO_LARGE",
+                    "the extraction is larger than the output topic's records may be (message.max.bytes); \
+                     raise it, or ask for fewer tasks",
+                );
+                self.metrics.document(&error.code, 0);
+                self.metrics.error(&error.code);
+                self.dead_letter(message, None, &error)
+            }
+            // Too big to copy whole: the error alone, without the payload.
+            Kind::DeadLetter => {
+                let error =
+                    ErrorDetail::new("PAYLOAD_DROPPED", "the message is too large to copy to the dead-letter topic");
+                let mut record = self.dead_letter(message, None, &error);
+                record.payload = None;
+                record
             }
         }
-        for result in self.deliver(retries) {
-            result.map_err(|error| {
-                anyhow::anyhow!("cannot produce to the dead-letter topic: {error}; nothing of this batch was committed")
-            })?;
-            outcome.dead_letters += 1;
-        }
-        self.metrics.dead_letters.inc_by(outcome.dead_letters as u64);
-        outcome.committed = self.commit(messages);
-        Ok(outcome)
     }
 
     fn parse(&self, message: &OwnedMessage) -> Parsed {
