@@ -53,12 +53,30 @@ export interface ExtractOptions {
   offsets?: OffsetUnit;
   /** The text is already tokenized: words are the runs of non-whitespace. */
   pretokenized?: boolean;
+  /** How a word's scores pool from its wordpieces, for models that score wordpieces (default `'first'`). */
+  aggregation?: 'first' | 'average' | 'max';
+  /** Most wordpieces per chunk, special tokens not counted (default: the model's maximum). */
+  chunkWordpieces?: number;
+  /** Wordpieces shared by neighbouring windows of a sentence that is cut (default 32). */
+  chunkOverlap?: number;
+  /** Pack consecutive short sentences into one chunk, or read each alone (default: as the model was trained). */
+  packSentences?: boolean;
   /** How many key phrases (default 10). */
   topK?: number;
   /** Relevance against diversity when picking key phrases, in [0, 1] (default 0.9). */
   mmrLambda?: number;
+  /** Longest key phrase, in words (default 5). */
+  keyphraseMaxWords?: number;
+  /** Key phrases of the form "X of Y" ("quality of service"; default true). */
+  ofPhrases?: boolean;
+  /** Words per section of a long document, each ranked against its own embedding (default 400). */
+  sectionWords?: number;
+  /** Key-phrase candidates embedded and fully ranked per document (default 100, at least `topK`). */
+  shortlist?: number;
   /** Add each key phrase's ranking `features`. */
   explainKeyphrases?: boolean;
+  /** Where key-phrase candidates' embeddings come from: `'alone'` (a second model pass, the default) or `'in-context'` (faster, ranks a little worse). */
+  keyphraseEmbedding?: 'alone' | 'in-context';
   /** Documents over this many UTF-8 bytes are refused (default 32 MiB). */
   maxDocumentBytes?: number;
 }

@@ -15,7 +15,30 @@ const native = loadAddon();
 const errorCodes = Object.freeze(native.errorCodes());
 
 const ENGINE_OPTIONS = ['modelDir', 'threads', 'maxPlans'];
-const CALL_OPTIONS = ['tasks', 'offsets', 'pretokenized', 'topK', 'mmrLambda', 'explainKeyphrases', 'maxDocumentBytes'];
+/**
+ * The options of every extraction call and the type each takes: the core's
+ * document options (the HTTP API's `options`, Python's keyword arguments)
+ * in camelCase, and `maxDocumentBytes`. `tasks` takes a name or an array.
+ */
+const OPTION_TYPES = {
+  tasks: 'tasks',
+  offsets: 'string',
+  pretokenized: 'boolean',
+  aggregation: 'string',
+  chunkWordpieces: 'number',
+  chunkOverlap: 'number',
+  packSentences: 'boolean',
+  topK: 'number',
+  mmrLambda: 'number',
+  keyphraseMaxWords: 'number',
+  ofPhrases: 'boolean',
+  sectionWords: 'number',
+  shortlist: 'number',
+  explainKeyphrases: 'boolean',
+  keyphraseEmbedding: 'string',
+  maxDocumentBytes: 'number',
+};
+const CALL_OPTIONS = Object.keys(OPTION_TYPES);
 const BATCH_OPTIONS = [...CALL_OPTIONS, 'returnErrors'];
 const DEFAULT_MODEL = 'minilm-tagger';
 
@@ -167,31 +190,22 @@ function checkOptions(options, known, where) {
 function callOptions(options, known, where) {
   options ??= {};
   checkOptions(options, known, where);
-  const { tasks, offsets, pretokenized, topK, mmrLambda, explainKeyphrases, maxDocumentBytes } = options;
+  const { tasks } = options;
   const taskList = typeof tasks === 'string' ? [tasks] : (tasks ?? undefined);
   if (taskList !== undefined && (!Array.isArray(taskList) || taskList.some((t) => typeof t !== 'string'))) {
     throw invalidArgument(
       `tasks must be a task name or an array of them (entities, parse, keyphrases, triples), not ${describe(tasks)}`,
     );
   }
-  checkType(offsets, 'string', 'offsets');
-  checkType(pretokenized, 'boolean', 'pretokenized');
-  checkType(topK, 'number', 'topK');
-  checkType(mmrLambda, 'number', 'mmrLambda');
-  checkType(explainKeyphrases, 'boolean', 'explainKeyphrases');
-  checkType(maxDocumentBytes, 'number', 'maxDocumentBytes');
   checkType(options.returnErrors, 'boolean', 'returnErrors');
   // The addon takes a missing option as `undefined` only.
-  const defined = (value) => value ?? undefined;
-  return {
-    tasks: taskList,
-    offsets: defined(offsets),
-    pretokenized: defined(pretokenized),
-    topK: defined(topK),
-    mmrLambda: defined(mmrLambda),
-    explainKeyphrases: defined(explainKeyphrases),
-    maxDocumentBytes: defined(maxDocumentBytes),
-  };
+  const call = { tasks: taskList };
+  for (const [name, type] of Object.entries(OPTION_TYPES)) {
+    if (name === 'tasks') continue;
+    checkType(options[name], type, name);
+    call[name] = options[name] ?? undefined;
+  }
+  return call;
 }
 
 module.exports = { Engine, errorCodes, version: native.version() };

@@ -228,6 +228,27 @@ pub struct DocumentOptions {
 }
 
 impl DocumentOptions {
+    /// The name of every option, in the order of the fields: as JSON and
+    /// Python's keyword arguments spell them (the CLI's flags with dashes,
+    /// Node's in camelCase).
+    pub const NAMES: [&'static str; 15] = [
+        "tasks",
+        "offsets",
+        "pretokenized",
+        "aggregation",
+        "chunk_wordpieces",
+        "chunk_overlap",
+        "pack_sentences",
+        "top_k",
+        "mmr_lambda",
+        "keyphrase_max_words",
+        "of_phrases",
+        "section_words",
+        "shortlist",
+        "explain_keyphrases",
+        "keyphrase_embedding",
+    ];
+
     /// `base` with every option these set. Values are checked where the
     /// engine uses them: a call with an unusable one fails with
     /// [`Error::InvalidOption`] naming it.
@@ -295,6 +316,32 @@ mod tests {
         let k = &options.keyphrases;
         assert_eq!((k.max_words, k.of_phrases, k.section_words, k.shortlist), (2, false, 50, 20));
         assert!(k.explain && k.mmr_lambda == 0.5);
+    }
+
+    #[test]
+    fn names_are_the_fields() {
+        let every = DocumentOptions {
+            tasks: Some(vec![Task::Entities]),
+            offsets: Some(OffsetUnit::Utf8),
+            pretokenized: Some(true),
+            aggregation: Some(Aggregation::Max),
+            chunk_wordpieces: Some(1),
+            chunk_overlap: Some(1),
+            pack_sentences: Some(true),
+            top_k: Some(1),
+            mmr_lambda: Some(1.0),
+            keyphrase_max_words: Some(1),
+            of_phrases: Some(true),
+            section_words: Some(1),
+            shortlist: Some(1),
+            explain_keyphrases: Some(true),
+            keyphrase_embedding: Some(PhraseEmbedding::InContext),
+        };
+        let json = serde_json::to_value(&every).unwrap();
+        let names: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut sorted = DocumentOptions::NAMES.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(names, sorted, "serde_json sorts its keys");
     }
 
     #[test]

@@ -264,6 +264,22 @@ edgemine_status edgemine_options_set_pretokenized(edgemine_options *options, boo
 // `options` is NULL or live options not used by another thread.
 edgemine_status edgemine_options_set_max_document_bytes(edgemine_options *options, size_t bytes);
 
+// Sets the options a JSON object names: the core's document options,
+// spelled as the HTTP API's `options` (`{"top_k": 5, "keyphrase_embedding":
+// "in-context", "of_phrases": false}`: `tasks`, `offsets`, `pretokenized`,
+// `aggregation`, `chunk_wordpieces`, `chunk_overlap`, `pack_sentences`,
+// `top_k`, `mmr_lambda`, `keyphrase_max_words`, `of_phrases`,
+// `section_words`, `shortlist`, `explain_keyphrases`,
+// `keyphrase_embedding`), every option the setters above do not reach
+// among them. Options the object leaves out keep their values. An unknown
+// name, a value of the wrong type or out of range is
+// `EDGEMINE_STATUS_INVALID_OPTION` and changes nothing.
+//
+// # Safety
+// `options` is NULL or live options not used by another thread; `json` is
+// NULL or a NUL-terminated string.
+edgemine_status edgemine_options_set_json(edgemine_options *options, const char *json);
+
 // Extracts from `len` bytes of UTF-8 at `text` (no NUL needed) with
 // `options` (NULL: the defaults of `edgemine_options_new`). On success
 // `*out` owns a result to free with `edgemine_result_free`; on failure

@@ -3,7 +3,7 @@
 use std::ffi::{CStr, c_char};
 use std::path::PathBuf;
 
-use edgemine::{EngineConfig, OffsetUnit, Options, Task};
+use edgemine::{DocumentOptions, EngineConfig, OffsetUnit, Options, Task};
 
 use crate::result::edgemine_result;
 use crate::status::{Failure, edgemine_status, guard};
@@ -250,6 +250,43 @@ pub unsafe extern "C" fn edgemine_options_set_max_document_bytes(
                 return Err(invalid("max_document_bytes", "0 refuses every document; use 1 or more"));
             }
             o.max_document_bytes = bytes;
+            Ok(())
+        })
+    }
+}
+
+/// Sets the options a JSON object names: the core's document options,
+/// spelled as the HTTP API's `options` (`{"top_k": 5, "keyphrase_embedding":
+/// "in-context", "of_phrases": false}`: `tasks`, `offsets`, `pretokenized`,
+/// `aggregation`, `chunk_wordpieces`, `chunk_overlap`, `pack_sentences`,
+/// `top_k`, `mmr_lambda`, `keyphrase_max_words`, `of_phrases`,
+/// `section_words`, `shortlist`, `explain_keyphrases`,
+/// `keyphrase_embedding`), every option the setters above do not reach
+/// among them. Options the object leaves out keep their values. An unknown
+/// name, a value of the wrong type or out of range is
+/// `EDGEMINE_STATUS_INVALID_OPTION` and changes nothing.
+///
+/// # Safety
+/// `options` is NULL or live options not used by another thread; `json` is
+/// NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn edgemine_options_set_json(
+    options: *mut edgemine_options,
+    json: *const c_char,
+) -> edgemine_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        change(options, |o| {
+            if json.is_null() {
+                return Err(Failure::null("json"));
+            }
+            // SAFETY: not NULL, and NUL-terminated by the caller's contract.
+            let text = edgemine::document_from_bytes(CStr::from_ptr(json).to_bytes())?;
+            let set: DocumentOptions = serde_json::from_str(text).map_err(|e| invalid("json", e))?;
+            // Checked on a copy: a refused value leaves the options as they were.
+            let changed = set.apply(o);
+            changed.keyphrases.check()?;
+            *o = changed;
             Ok(())
         })
     }

@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use edgemine::{EngineConfig, OffsetUnit, Options, Task as CoreTask};
+use edgemine::{DocumentOptions, EngineConfig, OffsetUnit, Options, Task as CoreTask};
 use napi::bindgen_prelude::{AsyncTask, Env, Result as NapiResult, ToNapiValue, TypeName, Utf16String, ValueType};
 use napi::{Error, JsError, Task, sys};
 use napi_derive::napi;
@@ -19,17 +19,27 @@ use napi_derive::napi;
 use crate::errors::{Code, Failure, guard};
 
 /// The options of every extraction call, as `index.js` passes them on
-/// (it has checked their types; values are checked here and by the core).
-/// Field names arrive in camelCase: `topK`, `maxDocumentBytes`, …
+/// (it has checked their types; values are checked here and by the core):
+/// the core's [`DocumentOptions`] with names in camelCase (`topK`,
+/// `keyphraseEmbedding`, …), and `maxDocumentBytes`.
 #[napi(object)]
 #[derive(Default)]
 pub struct CallOptions {
     pub tasks: Option<Vec<String>>,
     pub offsets: Option<String>,
     pub pretokenized: Option<bool>,
+    pub aggregation: Option<String>,
+    pub chunk_wordpieces: Option<f64>,
+    pub chunk_overlap: Option<f64>,
+    pub pack_sentences: Option<bool>,
     pub top_k: Option<f64>,
     pub mmr_lambda: Option<f64>,
+    pub keyphrase_max_words: Option<f64>,
+    pub of_phrases: Option<bool>,
+    pub section_words: Option<f64>,
+    pub shortlist: Option<f64>,
     pub explain_keyphrases: Option<bool>,
+    pub keyphrase_embedding: Option<String>,
     pub max_document_bytes: Option<f64>,
 }
 
@@ -37,34 +47,42 @@ impl CallOptions {
     /// The core's options. Offsets default to UTF-16 code units, JavaScript's
     /// string indices, so `text.slice(start, end)` is each span's text.
     fn to_core(&self) -> Result<Options, Failure> {
-        let defaults = Options::default();
-        let mut keyphrases = defaults.keyphrases.clone();
-        if let Some(top_k) = self.top_k {
-            keyphrases.top_k = count("topK", top_k)?;
+        let counted = |name: &str, value: Option<f64>| value.map(|v| count(name, v)).transpose();
+        // The core's own parsers, whose errors name the option.
+        fn parsed<T: std::str::FromStr<Err = edgemine::Error>>(value: &Option<String>) -> Result<Option<T>, Failure> {
+            Ok(value.as_deref().map(str::parse).transpose()?)
         }
-        if let Some(lambda) = self.mmr_lambda {
-            keyphrases.mmr_lambda = lambda as f32;
-        }
-        keyphrases.explain = self.explain_keyphrases.unwrap_or(false);
+        let offsets = match &self.offsets {
+            Some(unit) => unit.parse::<OffsetUnit>().map_err(|e| Failure::option("offsets", e))?,
+            None => OffsetUnit::Utf16,
+        };
         let tasks = self
             .tasks
             .as_ref()
             .map(|names| names.iter().map(|name| name.parse::<CoreTask>()).collect::<Result<Vec<_>, _>>())
             .transpose()?;
-        Ok(Options {
+        let set = DocumentOptions {
             tasks,
-            offsets: match &self.offsets {
-                Some(unit) => unit.parse::<OffsetUnit>().map_err(|e| Failure::option("offsets", e))?,
-                None => OffsetUnit::Utf16,
-            },
-            pretokenized: self.pretokenized.unwrap_or(false),
-            max_document_bytes: match self.max_document_bytes {
-                Some(bytes) => count("maxDocumentBytes", bytes)?,
-                None => defaults.max_document_bytes,
-            },
-            keyphrases,
-            ..defaults
-        })
+            offsets: Some(offsets),
+            pretokenized: self.pretokenized,
+            aggregation: parsed(&self.aggregation)?,
+            chunk_wordpieces: counted("chunkWordpieces", self.chunk_wordpieces)?,
+            chunk_overlap: counted("chunkOverlap", self.chunk_overlap)?,
+            pack_sentences: self.pack_sentences,
+            top_k: counted("topK", self.top_k)?,
+            mmr_lambda: self.mmr_lambda.map(|l| l as f32),
+            keyphrase_max_words: counted("keyphraseMaxWords", self.keyphrase_max_words)?,
+            of_phrases: self.of_phrases,
+            section_words: counted("sectionWords", self.section_words)?,
+            shortlist: counted("shortlist", self.shortlist)?,
+            explain_keyphrases: self.explain_keyphrases,
+            keyphrase_embedding: parsed(&self.keyphrase_embedding)?,
+        };
+        let mut limits = Options::default();
+        if let Some(bytes) = counted("maxDocumentBytes", self.max_document_bytes)? {
+            limits.max_document_bytes = bytes;
+        }
+        Ok(set.apply(&limits))
     }
 }
 

@@ -25,3 +25,10 @@ pub fn version() -> &'static str {
 pub fn error_codes() -> Vec<&'static str> {
     errors::Code::ALL.iter().map(AsRef::as_ref).collect()
 }
+
+/// The names of the core's document options (snake_case): each is an
+/// option of every extraction call in camelCase (the tests check).
+#[napi]
+pub fn document_option_names() -> Vec<&'static str> {
+    edgemine::DocumentOptions::NAMES.to_vec()
+}

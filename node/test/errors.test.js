@@ -61,6 +61,24 @@ test('bad options name themselves', () => {
   assert.deepEqual(engine().extract(text, { topK: null, offsets: undefined }), engine().extract(text));
 });
 
+test("every option of the core's is an option here, in camelCase", () => {
+  const addon = require(path.join(path.dirname(require.resolve('edgemine')), 'edgemine.node'));
+  const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+  const text = GOOD[0];
+  for (const name of addon.documentOptionNames().map(camel)) {
+    assert.deepEqual(engine().extract(text, { [name]: undefined }), engine().extract(text), name);
+  }
+  assert.throws(() => engine().extract(text, { keyphraseEmbedding: 'context' }), failure('EDGEMINE_INVALID_OPTION', 'context'));
+  assert.throws(() => engine().extract(text, { aggregation: 'median' }), failure('EDGEMINE_INVALID_OPTION', 'median'));
+  assert.throws(() => engine().extract(text, { ofPhrases: 'no' }), failure('EDGEMINE_INVALID_ARGUMENT', 'ofPhrases'));
+  assert.throws(() => engine().extract(text, { chunkWordpieces: 0 }), failure('EDGEMINE_INVALID_OPTION', 'chunk_wordpieces'));
+  const quality = 'The quality of service fell. Customers noticed the quality of service.';
+  const phrases = (options) => engine().extract(quality, { tasks: 'keyphrases', ...options }).keyphrases.map((k) => k.text);
+  assert.ok(phrases({}).includes('quality of service'), phrases({}).join('; '));
+  assert.ok(phrases({ ofPhrases: false }).every((t) => !t.includes(' of ')), phrases({ ofPhrases: false }).join('; '));
+  assert.ok(phrases({ keyphraseMaxWords: 1 }).every((t) => !t.includes(' ')));
+});
+
 test('async calls reject with the same errors', async () => {
   await assert.rejects(engine().extractAsync(''), failure('EDGEMINE_EMPTY_DOCUMENT'));
   await assert.rejects(engine().extractAsync('Anna \udfff'), failure('EDGEMINE_INVALID_TEXT'));

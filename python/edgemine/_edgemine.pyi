@@ -3,7 +3,9 @@
 import os
 import pathlib
 from collections.abc import Iterable
-from typing import Any, Literal, Optional, Union, final
+from typing import Any, Literal, Optional, TypedDict, Union, final
+
+from typing_extensions import Unpack
 
 __all__ = [
     "Engine",
@@ -22,6 +24,25 @@ __version__: str
 _TaskName = Literal["entities", "parse", "keyphrases", "triples"]
 _OffsetName = Literal["char", "utf8", "utf16"]
 _Tasks = Union[_TaskName, Iterable[_TaskName], None]
+
+class _Options(TypedDict, total=False):
+    """The core's document options, the keyword arguments of every
+    extraction call (the HTTP API's `options`, the CLI's flags); `None`
+    keeps an option's default."""
+
+    pretokenized: Optional[bool]
+    aggregation: Optional[Literal["first", "average", "max"]]
+    chunk_wordpieces: Optional[int]
+    chunk_overlap: Optional[int]
+    pack_sentences: Optional[bool]
+    top_k: Optional[int]
+    mmr_lambda: Optional[float]
+    keyphrase_max_words: Optional[int]
+    of_phrases: Optional[bool]
+    section_words: Optional[int]
+    shortlist: Optional[int]
+    explain_keyphrases: Optional[bool]
+    keyphrase_embedding: Optional[Literal["alone", "in-context"]]
 
 class ModelError(Exception):
     """A model folder that exists but cannot be used: a bad checksum, a file
@@ -46,11 +67,8 @@ class Engine:
         tasks: _Tasks = None,
         offsets: _OffsetName = "char",
         *,
-        pretokenized: bool = False,
-        top_k: Optional[int] = None,
-        mmr_lambda: Optional[float] = None,
-        explain_keyphrases: bool = False,
         max_document_bytes: Optional[int] = None,
+        **options: Unpack[_Options],
     ) -> Extraction:
         """Extracts from one document."""
     def extract_batch(
@@ -59,12 +77,9 @@ class Engine:
         tasks: _Tasks = None,
         offsets: _OffsetName = "char",
         *,
-        pretokenized: bool = False,
-        top_k: Optional[int] = None,
-        mmr_lambda: Optional[float] = None,
-        explain_keyphrases: bool = False,
         max_document_bytes: Optional[int] = None,
         return_exceptions: bool = False,
+        **options: Unpack[_Options],
     ) -> list[Union[Extraction, Exception]]:
         """Extracts from many documents at once, in parallel; one result per
         text, in order (an exception in place of a failed document with
@@ -75,11 +90,8 @@ class Engine:
         tasks: _Tasks = None,
         offsets: _OffsetName = "char",
         *,
-        pretokenized: bool = False,
-        top_k: Optional[int] = None,
-        mmr_lambda: Optional[float] = None,
-        explain_keyphrases: bool = False,
         max_document_bytes: Optional[int] = None,
+        **options: Unpack[_Options],
     ) -> Extraction:
         """Extracts from a UTF-8 text file, read as it is."""
     def info(self) -> dict[str, Any]:

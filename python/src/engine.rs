@@ -5,12 +5,12 @@
 use std::borrow::Cow;
 use std::path::PathBuf;
 
-use edgemine::{EngineConfig, OffsetUnit, Options, Task};
-use pyo3::exceptions::PyTypeError;
+use edgemine::{DocumentOptions, EngineConfig, OffsetUnit, Options, Task};
 use pyo3::prelude::*;
-use pyo3::types::PyString;
+use pyo3::types::{PyDict, PyString};
+use serde::Deserialize;
 
-use crate::errors::{in_document, invalid_option, io_error, to_python};
+use crate::errors::{in_document, invalid_argument, invalid_option, io_error, to_python};
 use crate::results::{PyExtraction, to_dict};
 
 /// The extraction engine: load once (a fraction of a second), then call from any
@@ -30,48 +30,65 @@ pub struct PyEngine {
     packaged: bool,
 }
 
-/// The keyword arguments every extraction call takes.
+/// The arguments every extraction call takes besides its text.
 struct CallArgs<'a, 'py> {
     tasks: Option<&'a Bound<'py, PyAny>>,
     offsets: &'a str,
-    pretokenized: bool,
-    top_k: Option<i64>,
-    mmr_lambda: Option<f32>,
-    explain_keyphrases: bool,
     max_document_bytes: Option<i64>,
+    /// The other keyword arguments: the core's [`DocumentOptions`] by name.
+    options: Option<&'a Bound<'py, PyDict>>,
 }
 
 impl CallArgs<'_, '_> {
-    /// The core's options; every bad value is a `ValueError` naming it.
+    /// The core's options; every bad value is a `ValueError` naming it,
+    /// an unknown keyword a `TypeError`.
     fn options(&self) -> PyResult<Options> {
-        let defaults = Options::default();
-        let mut keyphrases = defaults.keyphrases.clone();
-        if let Some(top_k) = self.top_k {
-            keyphrases.top_k = count("top_k", top_k)?;
+        let mut set = match self.options {
+            Some(options) => document_options(options)?,
+            None => DocumentOptions::default(),
+        };
+        set.tasks = self.tasks.map(tasks).transpose()?;
+        set.offsets = Some(self.offsets.parse::<OffsetUnit>().map_err(|e| invalid_option("offsets", e))?);
+        let mut limits = Options::default();
+        if let Some(bytes) = self.max_document_bytes {
+            limits.max_document_bytes = count("max_document_bytes", bytes)?;
         }
-        if let Some(lambda) = self.mmr_lambda {
-            keyphrases.mmr_lambda = lambda;
-        }
-        keyphrases.explain = self.explain_keyphrases;
-        Ok(Options {
-            tasks: self.tasks.map(tasks).transpose()?,
-            offsets: self.offsets.parse::<OffsetUnit>().map_err(|e| invalid_option("offsets", e))?,
-            pretokenized: self.pretokenized,
-            max_document_bytes: match self.max_document_bytes {
-                Some(bytes) => count("max_document_bytes", bytes)?,
-                None => defaults.max_document_bytes,
-            },
-            keyphrases,
-            ..defaults
-        })
+        Ok(set.apply(&limits))
     }
+}
+
+/// The core's [`DocumentOptions`] from keyword arguments of the same
+/// names, each value read as the JSON `json.dumps` makes of it (so `None`
+/// leaves an option at its default), each checked on its own so that an
+/// error names its option.
+fn document_options(kwargs: &Bound<'_, PyDict>) -> PyResult<DocumentOptions> {
+    let dumps = kwargs.py().import("json")?.getattr("dumps")?;
+    let mut set = serde_json::Map::new();
+    for (name, value) in kwargs.iter() {
+        let name: String = name.extract()?;
+        if !DocumentOptions::NAMES.contains(&name.as_str()) {
+            return Err(invalid_argument(format!(
+                "unexpected keyword argument '{name}'; the options are {}, max_document_bytes",
+                DocumentOptions::NAMES.join(", ")
+            )));
+        }
+        let json: String = dumps
+            .call1((&value,))
+            .map_err(|_| invalid_argument(format!("{name} cannot be a {}", value.get_type())))?
+            .extract()?;
+        let value: serde_json::Value = serde_json::from_str(&json).map_err(|e| invalid_option(&name, e))?;
+        let one = serde_json::Value::Object(serde_json::Map::from_iter([(name.clone(), value.clone())]));
+        DocumentOptions::deserialize(one).map_err(|e| invalid_option(&name, e))?;
+        set.insert(name, value);
+    }
+    DocumentOptions::deserialize(serde_json::Value::Object(set)).map_err(|e| invalid_option("options", e))
 }
 
 /// `tasks=`: one name, or any iterable of names.
 fn tasks(value: &Bound<'_, PyAny>) -> PyResult<Vec<Task>> {
     let task = |name: &Bound<'_, PyAny>| -> PyResult<Task> {
         let name = name.cast::<PyString>().map_err(|_| {
-            PyTypeError::new_err(format!(
+            invalid_argument(format!(
                 "tasks must be strings (entities, parse, keyphrases, triples), not {}",
                 name.get_type().name().map_or_else(|_| "?".into(), |n| n.to_string())
             ))
@@ -133,31 +150,30 @@ impl PyEngine {
     /// `"keyphrases"` and `"triples"`; `None` runs every task the model
     /// can do. `offsets` is the unit of every offset: `"char"` (Python
     /// string indices, the default), `"utf8"` (bytes) or `"utf16"`.
-    /// `pretokenized=True` takes the runs of non-whitespace as the words.
-    /// `top_k` (10), `mmr_lambda` (0.9) and `explain_keyphrases` shape the
-    /// key phrases; documents over `max_document_bytes` (32 MiB of UTF-8)
-    /// are refused.
+    /// Documents over `max_document_bytes` (32 MiB of UTF-8) are refused.
+    /// Every other option of the core is a keyword argument of the same
+    /// name (the names of the HTTP API's `options` and of the CLI's
+    /// flags): `pretokenized=True` takes the runs of non-whitespace as the
+    /// words; `top_k` (10), `mmr_lambda` (0.9), `keyphrase_max_words` (5),
+    /// `of_phrases`, `section_words`, `shortlist`, `explain_keyphrases` and
+    /// `keyphrase_embedding` (`"alone"` or `"in-context"`) shape the key
+    /// phrases; `aggregation`, `chunk_wordpieces`, `chunk_overlap` and
+    /// `pack_sentences` how the text is read. `None` keeps a default.
     ///
     /// Raises `ValueError` for an empty or oversized text, an unknown task
     /// or offset unit, or an option out of range; `TypeError` when `text`
-    /// is not a `str`.
-    #[pyo3(signature = (text, tasks=None, offsets="char", *, pretokenized=false, top_k=None, mmr_lambda=None,
-                        explain_keyphrases=false, max_document_bytes=None))]
-    #[allow(clippy::too_many_arguments)]
+    /// is not a `str` or a keyword is not an option.
+    #[pyo3(signature = (text, tasks=None, offsets="char", *, max_document_bytes=None, **options))]
     fn extract(
         &self,
         py: Python<'_>,
         text: Bound<'_, PyString>,
         tasks: Option<&Bound<'_, PyAny>>,
         offsets: &str,
-        pretokenized: bool,
-        top_k: Option<i64>,
-        mmr_lambda: Option<f32>,
-        explain_keyphrases: bool,
         max_document_bytes: Option<i64>,
+        options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyExtraction> {
-        let args = CallArgs { tasks, offsets, pretokenized, top_k, mmr_lambda, explain_keyphrases, max_document_bytes };
-        self.run(py, text, &args)
+        self.run(py, text, &CallArgs { tasks, offsets, max_document_bytes, options })
     }
 
     /// Extracts from many documents at once, in parallel on the engine's
@@ -169,8 +185,8 @@ impl PyEngine {
     /// in the list holds its exception (as `asyncio.gather` does) and the
     /// others are returned; by default the first failure is raised, its
     /// message starting `document <index>:`.
-    #[pyo3(signature = (texts, tasks=None, offsets="char", *, pretokenized=false, top_k=None, mmr_lambda=None,
-                        explain_keyphrases=false, max_document_bytes=None, return_exceptions=false))]
+    #[pyo3(signature = (texts, tasks=None, offsets="char", *, max_document_bytes=None, return_exceptions=false,
+                        **options))]
     #[allow(clippy::too_many_arguments)]
     fn extract_batch(
         &self,
@@ -178,23 +194,18 @@ impl PyEngine {
         texts: &Bound<'_, PyAny>,
         tasks: Option<&Bound<'_, PyAny>>,
         offsets: &str,
-        pretokenized: bool,
-        top_k: Option<i64>,
-        mmr_lambda: Option<f32>,
-        explain_keyphrases: bool,
         max_document_bytes: Option<i64>,
         return_exceptions: bool,
+        options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Vec<Py<PyAny>>> {
-        let args = CallArgs { tasks, offsets, pretokenized, top_k, mmr_lambda, explain_keyphrases, max_document_bytes };
-        let options = args.options()?;
+        let options = CallArgs { tasks, offsets, max_document_bytes, options }.options()?;
         let texts: Vec<Bound<'_, PyString>> = texts
             .try_iter()?
             .enumerate()
             .map(|(i, t)| {
                 let t = t?;
-                t.cast_into::<PyString>().map_err(|e| {
-                    PyTypeError::new_err(format!("texts[{i}] is a {}, not a str", e.into_inner().get_type()))
-                })
+                t.cast_into::<PyString>()
+                    .map_err(|e| invalid_argument(format!("texts[{i}] is a {}, not a str", e.into_inner().get_type())))
             })
             .collect::<PyResult<_>>()?;
         // A str that cannot be UTF-8 (a lone surrogate) fails alone, like any bad document.
@@ -230,22 +241,17 @@ impl PyEngine {
     /// Raises `FileNotFoundError` (or another `OSError`) when the file
     /// cannot be read, `ValueError` when it is not UTF-8, and what
     /// `extract` raises.
-    #[pyo3(signature = (path, tasks=None, offsets="char", *, pretokenized=false, top_k=None, mmr_lambda=None,
-                        explain_keyphrases=false, max_document_bytes=None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (path, tasks=None, offsets="char", *, max_document_bytes=None, **options))]
     fn extract_file(
         &self,
         py: Python<'_>,
         path: PathBuf,
         tasks: Option<&Bound<'_, PyAny>>,
         offsets: &str,
-        pretokenized: bool,
-        top_k: Option<i64>,
-        mmr_lambda: Option<f32>,
-        explain_keyphrases: bool,
         max_document_bytes: Option<i64>,
+        options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyExtraction> {
-        let args = CallArgs { tasks, offsets, pretokenized, top_k, mmr_lambda, explain_keyphrases, max_document_bytes };
+        let args = CallArgs { tasks, offsets, max_document_bytes, options };
         let bytes = py.detach(|| std::fs::read(&path)).map_err(|e| io_error(&e, &path))?;
         let text = edgemine::document_from_bytes(&bytes).map_err(to_python)?;
         self.run(py, PyString::new(py, text), &args)

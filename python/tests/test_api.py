@@ -92,6 +92,15 @@ def test_keyphrase_options(engine, sample_text):
     by_score = engine.extract(sample_text, tasks="keyphrases", mmr_lambda=1.0)
     scores = [k.score for k in by_score.keyphrases]
     assert scores == sorted(scores, reverse=True)
+    # Every option of the core is a keyword argument; None keeps the default.
+    one_word = engine.extract(sample_text, tasks="keyphrases", keyphrase_max_words=1, top_k=None)
+    assert len(one_word.keyphrases) == 10 and all(" " not in k.text for k in one_word.keyphrases)
+    text = "The quality of service fell. Customers noticed the quality of service."
+    assert "quality of service" in [k.text for k in engine.extract(text, tasks="keyphrases").keyphrases]
+    without = engine.extract(text, tasks="keyphrases", of_phrases=False).keyphrases
+    assert without and all(" of " not in k.text for k in without)
+    in_context = engine.extract(sample_text, tasks="keyphrases", keyphrase_embedding="in-context")
+    assert in_context.keyphrases and in_context.to_dict() != engine.extract(sample_text, tasks="keyphrases").to_dict()
 
 
 def test_extract_file_reads_bytes_as_they_are(engine, tmp_path):

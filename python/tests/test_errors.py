@@ -22,11 +22,44 @@ import edgemine
         ({"text": "Some text.", "tasks": "keyphrases", "top_k": 0}, "invalid option `top_k`"),
         ({"text": "Some text.", "tasks": "keyphrases", "top_k": -2}, "invalid option `top_k`"),
         ({"text": "Some text.", "tasks": "keyphrases", "mmr_lambda": 1.5}, "invalid option `mmr_lambda`"),
+        ({"text": "Some text.", "keyphrase_embedding": "context"}, "invalid option `keyphrase_embedding`"),
+        ({"text": "Some text.", "chunk_wordpieces": 0}, "invalid option `chunk_wordpieces`"),
+        ({"text": "Some text.", "pack_sentences": "yes"}, "invalid option `pack_sentences`"),
     ],
 )
 def test_bad_input_raises_value_error(engine, kwargs, message):
     with pytest.raises(ValueError, match=message.replace("`", ".")):
         engine.extract(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs,kind,code",
+    [
+        ({"text": ""}, ValueError, "EMPTY_DOCUMENT"),
+        ({"text": "x" * 100, "max_document_bytes": 10}, ValueError, "DOCUMENT_TOO_LARGE"),
+        ({"text": "x", "tasks": "nope"}, ValueError, "INVALID_OPTION"),
+        ({"text": "x", "top_k": -2}, ValueError, "INVALID_OPTION"),
+        ({"text": "x", "offset": "utf8"}, TypeError, "INVALID_ARGUMENT"),
+        ({"text": "x", "tasks": [1]}, TypeError, "INVALID_ARGUMENT"),
+    ],
+)
+def test_exceptions_carry_the_cores_code(engine, kwargs, kind, code):
+    with pytest.raises(kind) as raised:
+        engine.extract(**kwargs)
+    assert raised.value.code == code
+
+
+def test_a_missing_model_carries_its_code(tmp_path):
+    with pytest.raises(FileNotFoundError) as raised:
+        edgemine.Engine(tmp_path / "nothing here")
+    assert raised.value.code == "MODEL_NOT_FOUND"
+
+
+def test_an_unknown_keyword_is_a_type_error_that_lists_the_options(engine):
+    with pytest.raises(TypeError, match="unexpected keyword argument 'offset'; the options are tasks, offsets"):
+        engine.extract("Anna Keller lives in Berlin.", offset="utf16")
+    with pytest.raises(TypeError, match="top_k cannot be a <class 'object'>"):
+        engine.extract("Anna Keller lives in Berlin.", top_k=object())
 
 
 @pytest.mark.parametrize("text,tasks", [(b"bytes", None), (None, None), (42, None), ("x", [1])])

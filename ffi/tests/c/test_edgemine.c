@@ -207,6 +207,23 @@ static void test_bad_input(const edgemine_engine *engine) {
     CHECK_STATUS(edgemine_extract(engine, SAMPLE, strlen(SAMPLE), options, &result), EDGEMINE_STATUS_OK);
     CHECK(edgemine_result_keyphrase_count(result) == 2, "top_k 2");
     edgemine_result_free(result);
+
+    /* The other options, by name, as JSON: refused whole, or set. */
+    CHECK_STATUS(edgemine_options_set_json(options, "{\"offset\": \"utf16\"}"), EDGEMINE_STATUS_INVALID_OPTION);
+    CHECK(strstr(edgemine_last_error(), "unknown field `offset`") != NULL, "message: %s", edgemine_last_error());
+    CHECK_STATUS(edgemine_options_set_json(options, "{\"top_k\": 0}"), EDGEMINE_STATUS_INVALID_OPTION);
+    CHECK_STATUS(edgemine_options_set_json(options, "[1]"), EDGEMINE_STATUS_INVALID_OPTION);
+    CHECK_STATUS(edgemine_options_set_json(options, "{\"top_k\": 1\xff}"), EDGEMINE_STATUS_INVALID_UTF8);
+    CHECK_STATUS(edgemine_options_set_json(options, NULL), EDGEMINE_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(edgemine_options_set_json(options, "{\"top_k\": 3, \"keyphrase_max_words\": 1}"), EDGEMINE_STATUS_OK);
+    CHECK_STATUS(edgemine_extract(engine, SAMPLE, strlen(SAMPLE), options, &result), EDGEMINE_STATUS_OK);
+    CHECK(edgemine_result_keyphrase_count(result) == 3, "top_k 3");
+    for (size_t i = 0; i < 3; i++) {
+        edgemine_keyphrase k;
+        CHECK_STATUS(edgemine_result_keyphrase(result, i, &k), EDGEMINE_STATUS_OK);
+        CHECK(memchr(k.text.data, ' ', k.text.len) == NULL, "one word: %.*s", (int)k.text.len, k.text.data);
+    }
+    edgemine_result_free(result);
     edgemine_options_free(options);
 }
 
