@@ -21,7 +21,22 @@ pub enum InputMode {
 /// its text, or why it could not be read.
 pub struct Document {
     pub id: serde_json::Value,
-    pub text: Result<String, String>,
+    pub text: Result<String, Failure>,
+}
+
+/// Why a document has no extraction: the error's code (the core's
+/// `Error::code`, or `INVALID_INPUT` for a JSON line that is not a
+/// document) and its message.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl From<edgemine::Error> for Failure {
+    fn from(error: edgemine::Error) -> Self {
+        Self { code: error.code(), message: error.to_string() }
+    }
 }
 
 impl Document {
@@ -80,14 +95,17 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
     result.map(|_| bytes).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-fn utf8(bytes: Vec<u8>) -> Result<String, String> {
+fn utf8(bytes: Vec<u8>) -> Result<String, Failure> {
     String::from_utf8(bytes)
-        .map_err(|e| edgemine::Error::InvalidUtf8 { valid_up_to: e.utf8_error().valid_up_to() }.to_string())
+        .map_err(|e| edgemine::Error::InvalidUtf8 { valid_up_to: e.utf8_error().valid_up_to() }.into())
 }
 
 fn json_document(line: &[u8], at: String) -> Document {
     match serde_json::from_slice::<JsonDocument>(line) {
         Ok(d) => Document { id: d.id.unwrap_or_else(|| at.into()), text: Ok(d.text) },
-        Err(e) => Document { id: at.into(), text: Err(format!("not a JSON object with a \"text\" string: {e}")) },
+        Err(e) => {
+            let message = format!("not a JSON object with a \"text\" string: {e}");
+            Document { id: at.into(), text: Err(Failure { code: "INVALID_INPUT", message }) }
+        }
     }
 }

@@ -384,9 +384,9 @@ fn write_extractions(
         for (doc, result) in group.iter().zip(results) {
             let result = match &doc.text {
                 Err(e) => Err(e.clone()),
-                Ok(_) => result.map_err(|e| e.to_string()),
+                Ok(_) => result.map_err(input::Failure::from),
             };
-            if let Err(message) = &result {
+            if let Err(input::Failure { message, .. }) = &result {
                 failed += 1;
                 let line = format!("edgemine: document {}: {message}", doc.name());
                 match &progress {

@@ -7,7 +7,7 @@ use edgemine::Extraction;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::input::Document;
+use crate::input::{Document, Failure};
 
 /// Output format.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -35,6 +35,7 @@ enum Record<'a> {
     Failed {
         id: &'a Value,
         error: &'a str,
+        code: &'a str,
     },
 }
 
@@ -53,8 +54,9 @@ impl<W: Write> Writer<W> {
         Self { out, format, bare_object: documents == 1 && text_input, text_input, written: 0 }
     }
 
-    /// Writes one document's result: the extraction with its `id`, or `{"id", "error"}`.
-    pub fn write(&mut self, doc: &Document, result: &Result<Extraction, String>) -> std::io::Result<()> {
+    /// Writes one document's result: the extraction with its `id`, or
+    /// `{"id", "error", "code"}`.
+    pub fn write(&mut self, doc: &Document, result: &Result<Extraction, Failure>) -> std::io::Result<()> {
         match (self.format, result, &doc.text) {
             (Format::Conllu, Ok(x), Ok(text)) => return write_conllu(&mut self.out, &doc.name(), text, x),
             (Format::Carb, Ok(x), Ok(text)) => return write_carb(&mut self.out, text, x, !self.text_input),
@@ -63,7 +65,7 @@ impl<W: Write> Writer<W> {
         }
         let value = match result {
             Ok(extraction) => Record::Done { id: &doc.id, extraction },
-            Err(error) => Record::Failed { id: &doc.id, error },
+            Err(failure) => Record::Failed { id: &doc.id, error: &failure.message, code: failure.code },
         };
         match self.format {
             Format::Jsonl => {

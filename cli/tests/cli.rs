@@ -5,6 +5,9 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+#[path = "../../tests/cases.rs"]
+mod cases;
+
 fn edgemine(args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_edgemine"))
         .args(args)
@@ -54,6 +57,10 @@ fn jsonl_keeps_ids_and_a_bad_line_fails_alone() {
     assert!(records[0]["entities"].as_array().is_some_and(|e| !e.is_empty()));
     assert_eq!(records[1]["id"], "stdin:2");
     assert!(records[1]["error"].as_str().is_some_and(|m| m.contains("JSON")));
+    assert_eq!(
+        (records[1]["code"].as_str(), records[2]["code"].as_str()),
+        (Some("INVALID_INPUT"), Some("EMPTY_DOCUMENT"))
+    );
     assert_eq!(records[2]["id"], 7);
     assert!(records[2]["error"].as_str().is_some_and(|m| m.contains("empty")));
     assert_eq!(records[3]["id"], "stdin:5");
@@ -173,5 +180,43 @@ fn key_phrases_with_top_k_and_every_occurrence() {
         let refused = edgemine(&["extract", "--tasks", "keyphrases", bad[0], bad[1]], text);
         assert_eq!(refused.status.code(), Some(2), "{bad:?}");
         assert!(String::from_utf8_lossy(&refused.stderr).contains(bad[1]), "{bad:?} named");
+    }
+}
+
+/// The command-line flags of a case's options: `--name-with-dashes value`,
+/// a list comma-separated, `true` alone for a switch and `=BOOL` for the
+/// options that default to true or to the model's choice.
+fn flags(options: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, value) in options.as_object().into_iter().flatten() {
+        let flag = format!("--{}", name.replace('_', "-"));
+        match value {
+            Value::Bool(b) if ["pack_sentences", "of_phrases"].contains(&name.as_str()) => {
+                out.push(format!("{flag}={b}"))
+            }
+            Value::Bool(true) => out.push(flag),
+            Value::Bool(false) => {}
+            Value::Array(items) => {
+                out.push(flag);
+                out.push(items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","));
+            }
+            Value::String(s) => out.extend([flag, s.clone()]),
+            other => out.extend([flag, other.to_string()]),
+        }
+    }
+    out
+}
+
+#[test]
+fn every_shared_case_holds_on_the_command_line() {
+    for case in cases::cases() {
+        let (name, text, options) = cases::parts(&case);
+        let mut args = vec!["extract".to_string(), "--format".into(), "jsonl".into()];
+        args.extend(flags(options));
+        let out = edgemine(&args.iter().map(String::as_str).collect::<Vec<_>>(), text);
+        let record: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{name}: {e}: {args:?}\n{}", String::from_utf8_lossy(&out.stderr)));
+        assert_eq!(out.status.code(), Some(if record.get("error").is_some() { 1 } else { 0 }), "{name}");
+        cases::check(&case, record.get("code").and_then(Value::as_str).map_or(Ok(&record), Err));
     }
 }

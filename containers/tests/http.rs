@@ -3,6 +3,9 @@
 
 mod support;
 
+#[path = "../../tests/cases.rs"]
+mod cases;
+
 use std::time::{Duration, Instant};
 
 use edgemine::{BATCH_ROUNDING, DocumentOptions, Engine, Extraction, OffsetUnit, Options, PhraseEmbedding, Task};
@@ -271,4 +274,16 @@ fn concurrent_requests_share_engine_batches() {
     let batches = server.metric("edgemine_http_gathered_requests_count");
     assert_eq!(server.metric("edgemine_http_gathered_requests_sum"), 6.0);
     assert!((1.0..6.0).contains(&batches), "6 concurrent requests ran in {batches} engine batches");
+}
+
+#[test]
+fn every_shared_case_holds_over_http() {
+    let server = Server::start("http", &[]);
+    for case in cases::cases() {
+        let (name, text, options) = cases::parts(&case);
+        let answer = post(&server.url("/v1/extract"), &json!({"text": text, "options": options}).to_string(), None);
+        let code = answer.body["error"]["code"].as_str();
+        assert_eq!(answer.status == 200, code.is_none(), "{name}: {}", answer.body);
+        cases::check(&case, code.map_or(Ok(&answer.body), Err));
+    }
 }

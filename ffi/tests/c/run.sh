@@ -5,7 +5,9 @@
 #    installed header and shared library, run on the sample: it must print
 #    Anna Keller as PER; the same example linked statically;
 # 3. ffi/tests/c/test_edgemine.c built with AddressSanitizer, LeakSanitizer
-#    and UBSan and run: any failed check, leak or memory error fails.
+#    and UBSan and run: any failed check, leak or memory error fails;
+# 4. the shared expected extractions (tests/cases.json) through the installed
+#    library, from Python with ctypes.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 PREFIX=${EDGEMINE_C_PREFIX:-$PWD/target/c-prefix}
@@ -33,3 +35,6 @@ cc -std=c11 -Wall -Wextra -Werror -g -fsanitize=address,undefined -fno-omit-fram
     -DEXPECTED_VERSION="\"$version\"" ffi/tests/c/test_edgemine.c $(pkg-config --cflags --libs edgemine) -lpthread \
     -o "$BUILD/test_edgemine"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$BUILD/test_edgemine"
+
+echo "-- tests/cases.json through the installed library (ffi/tests/c/cases.py, ctypes)"
+python3 ffi/tests/c/cases.py "$PREFIX/lib/libedgemine.so"
