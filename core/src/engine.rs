@@ -156,6 +156,29 @@ impl Engine {
         self.extract_batch_with(texts, &Options::default())
     }
 
+    /// Extracts from documents that each bring their own options, in
+    /// parallel as [`extract_batch_with`](Self::extract_batch_with) does:
+    /// documents with equal options share batches (a service's requests,
+    /// a topic's messages). Results come in the documents' order; each
+    /// stands alone.
+    pub fn extract_each(&self, documents: &[(&str, &Options)]) -> Vec<Result<Extraction>> {
+        let mut groups: Vec<(&Options, Vec<usize>)> = Vec::new();
+        for (i, &(_, options)) in documents.iter().enumerate() {
+            match groups.iter_mut().find(|(o, _)| *o == options) {
+                Some((_, members)) => members.push(i),
+                None => groups.push((options, vec![i])),
+            }
+        }
+        let mut results: Vec<Result<Extraction>> = documents.iter().map(|_| Err(Error::EmptyDocument)).collect();
+        for (options, members) in groups {
+            let texts: Vec<&str> = members.iter().map(|&i| documents[i].0).collect();
+            for (i, result) in members.into_iter().zip(self.extract_batch_with(&texts, options)) {
+                results[i] = result;
+            }
+        }
+        results
+    }
+
     /// [`extract_batch`](Self::extract_batch) with options.
     ///
     /// Chunks of all documents are bucketed together, so short documents

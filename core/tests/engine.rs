@@ -176,6 +176,30 @@ fn triples_come_from_the_parse_with_exact_spans() {
 const BACKENDS: f64 = 1e-3;
 
 #[test]
+fn each_document_gets_its_own_options() {
+    let utf16 = Options::default().with_offsets(OffsetUnit::Utf16).with_tasks([Task::Entities]);
+    let parse = Options::default().with_tasks([Task::Parse]);
+    let documents = [
+        ("Zoë Keller 👋 flew to Berlin.", &utf16),
+        ("Siemens builds trains in Munich.", &parse),
+        ("   ", &parse),
+        ("Anna met Tom in Paris.", &utf16),
+    ];
+    let results = engine().extract_each(&documents);
+    assert_eq!(results.len(), documents.len());
+    for ((text, options), result) in documents.iter().zip(results) {
+        match (result, engine().extract_with(text, options)) {
+            (Ok(got), Ok(alone)) => {
+                assert_eq!(got.offsets, options.offsets, "{text}");
+                assert!(got.equal_up_to(&alone, BATCH_ROUNDING), "{text}:\n{got:?}\n{alone:?}");
+            }
+            (Err(got), Err(alone)) => assert_eq!(got.code(), alone.code(), "{text}"),
+            (got, alone) => panic!("{text}: {got:?} against {alone:?}"),
+        }
+    }
+}
+
+#[test]
 fn batch_equals_one_by_one() {
     let docs = [
         "Dr. Anna Keller from Siemens Energy inspected the turbine hall in Hamburg.",

@@ -5,8 +5,9 @@
 //! on the table when clients send a sentence a request. So requests queue
 //! here, and whenever a seat in the engine is free, the documents of every
 //! request waiting (and of those arriving within `--gather-ms`, up to
-//! `--gather-documents`) run as one engine batch, in groups of equal
-//! options. A document that fails fails alone, as in any batch.
+//! `--gather-documents`) run as one engine call (`Engine::extract_each`:
+//! documents with equal options share batches). A document that fails
+//! fails alone, as in any batch.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -110,18 +111,16 @@ impl Pending {
     }
 }
 
-/// Runs the jobs, one engine batch per set of equal options, and answers each.
-fn run(mut jobs: Vec<Pending>) {
-    while let Some(first) = jobs.first() {
-        let (engine, options) = (first.engine.clone(), first.options.clone());
-        let (group, rest): (Vec<Pending>, Vec<Pending>) = jobs.into_iter().partition(|j| j.options == options);
-        jobs = rest;
-        let texts: Vec<&str> = group.iter().flat_map(|j| j.texts.iter().map(String::as_str)).collect();
-        let mut results = engine.extract_batch_with(&texts, &options).into_iter();
-        for job in group {
-            let results = results.by_ref().take(job.texts.len()).collect();
-            // A client that left no longer waits for its answer.
-            let _ = job.reply.send(results);
-        }
+/// Runs the jobs' documents as one engine call (those with equal options
+/// share batches) and answers each job.
+fn run(jobs: Vec<Pending>) {
+    let Some(engine) = jobs.first().map(|j| j.engine.clone()) else { return };
+    let documents: Vec<(&str, &Options)> =
+        jobs.iter().flat_map(|j| j.texts.iter().map(|t| (t.as_str(), &j.options))).collect();
+    let mut results = engine.extract_each(&documents).into_iter();
+    for job in jobs {
+        let results = results.by_ref().take(job.texts.len()).collect();
+        // A client that left no longer waits for its answer.
+        let _ = job.reply.send(results);
     }
 }

@@ -216,45 +216,33 @@ impl BatchJob {
     }
 
     /// The engine's result for every parsed document (`None` for those
-    /// that failed to parse), one engine call per distinct option set.
+    /// that failed to parse), from one engine call (documents with equal
+    /// options share batches).
     fn extract(&self, parsed: &[Parsed]) -> Vec<Option<Result<Extraction, ErrorDetail>>> {
-        let mut groups: Vec<(&Options, Vec<usize>)> = Vec::new();
-        for (i, p) in parsed.iter().enumerate() {
-            if let Parsed::Document { options, .. } = p {
-                match groups.iter_mut().find(|(o, _)| *o == options) {
-                    Some((_, members)) => members.push(i),
-                    None => groups.push((options, vec![i])),
-                }
-            }
-        }
-        let mut results: Vec<Option<Result<Extraction, ErrorDetail>>> = parsed.iter().map(|_| None).collect();
-        for (options, members) in groups {
-            let texts: Vec<&str> = members
+        let documents: Vec<(usize, (&str, &Options))> = parsed
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| match p {
+                Parsed::Document { text, options, .. } => Some((i, (text.as_str(), options))),
+                Parsed::Failed { .. } => None,
+            })
+            .collect();
+        let (places, documents): (Vec<usize>, Vec<(&str, &Options)>) = documents.into_iter().unzip();
+        // A panic is a bug, but one document must not take the batch (or
+        // the worker) with it: retry one by one to find it.
+        let extracted = catch_unwind(AssertUnwindSafe(|| self.engine.extract_each(&documents))).unwrap_or_else(|_| {
+            documents
                 .iter()
-                .map(|&i| match &parsed[i] {
-                    Parsed::Document { text, .. } => text.as_str(),
-                    Parsed::Failed { .. } => "",
-                })
-                .collect();
-            // A panic is a bug, but one document must not take the batch
-            // (or the worker) with it: retry one by one to find it.
-            let batch = catch_unwind(AssertUnwindSafe(|| self.engine.extract_batch_with(&texts, options)));
-            let group_results: Vec<Result<Extraction, ErrorDetail>> = match batch {
-                Ok(done) => done.into_iter().map(|r| r.map_err(|e| ErrorDetail::from(&e))).collect(),
-                Err(_) => texts
-                    .iter()
-                    .map(|text| {
-                        catch_unwind(AssertUnwindSafe(|| self.engine.extract_with(text, options)))
-                            .unwrap_or_else(|_| {
-                                Err(edgemine::Error::Inference("the engine panicked on this document".into()))
-                            })
-                            .map_err(|e| ErrorDetail::from(&e))
+                .map(|&(text, options)| {
+                    catch_unwind(AssertUnwindSafe(|| self.engine.extract_with(text, options))).unwrap_or_else(|_| {
+                        Err(edgemine::Error::Inference("the engine panicked on this document".into()))
                     })
-                    .collect(),
-            };
-            for (i, result) in members.into_iter().zip(group_results) {
-                results[i] = Some(result);
-            }
+                })
+                .collect()
+        });
+        let mut results: Vec<Option<Result<Extraction, ErrorDetail>>> = parsed.iter().map(|_| None).collect();
+        for (i, result) in places.into_iter().zip(extracted) {
+            results[i] = Some(result.map_err(|e| ErrorDetail::from(&e)));
         }
         results
     }
