@@ -40,12 +40,10 @@ const OPTION_TYPES = {
 };
 const CALL_OPTIONS = Object.keys(OPTION_TYPES);
 const BATCH_OPTIONS = [...CALL_OPTIONS, 'returnErrors'];
-const DEFAULT_MODEL = 'minilm-tagger';
 
 /** The extraction engine: load once, then call from anywhere, synchronously or with Promises. */
 class Engine {
   #native;
-  #packaged;
 
   /**
    * @param {{modelDir?: string, threads?: number, maxPlans?: number}} [options]
@@ -57,9 +55,10 @@ class Engine {
     checkType(modelDir, 'string', 'modelDir');
     checkType(threads, 'number', 'threads');
     checkType(maxPlans, 'number', 'maxPlans');
-    const packaged = modelDir == null ? packagedModels() : undefined;
-    this.#native = new native.NativeEngine(modelDir ?? packaged, threads ?? undefined, maxPlans ?? undefined);
-    this.#packaged = packaged !== undefined;
+    // The core looks for the default models in the package after $EDGEMINE_MODELS.
+    const packageModels = path.join(__dirname, 'models');
+    const [dir, count, plans] = [modelDir ?? undefined, threads ?? undefined, maxPlans ?? undefined];
+    this.#native = new native.NativeEngine(dir, packageModels, count, plans);
   }
 
   /** Extracts from one document on this thread. */
@@ -95,9 +94,7 @@ class Engine {
 
   /** What is loaded, from where, as `edgemine models` prints it (`source: "package"` for the models in this package). */
   info() {
-    const info = JSON.parse(this.#native.info());
-    if (this.#packaged) info.source = 'package';
-    return info;
+    return JSON.parse(this.#native.info());
   }
 
   /** The tasks the loaded model can do, in schema order. */
@@ -128,13 +125,6 @@ function loadAddon() {
     throw error;
   }
   return require(file);
-}
-
-/** The models shipped inside the package, unless $EDGEMINE_MODELS names others. */
-function packagedModels() {
-  if (process.env.EDGEMINE_MODELS) return undefined;
-  const dir = path.join(__dirname, 'models', DEFAULT_MODEL);
-  return fs.existsSync(path.join(dir, 'edgemine.json')) ? dir : undefined;
 }
 
 function settle(items, returnErrors) {

@@ -77,6 +77,7 @@ impl EngineArgs {
         let started = Instant::now();
         let config = EngineConfig {
             model_dir: self.model_dir.clone(),
+            model_roots: Vec::new(),
             threads: self.threads,
             max_plans: self.max_plans,
             phrase_cache: self.phrase_cache,

@@ -14,6 +14,11 @@ use crate::phrase_cache::DEFAULT_PHRASE_CACHE;
 pub struct EngineConfig {
     /// A model folder; `None` finds the default models (see [`Engine::new`](crate::Engine::new)).
     pub model_dir: Option<PathBuf>,
+    /// Folders that may hold the default model folder (`minilm-tagger/`),
+    /// searched after `$EDGEMINE_MODELS` and before the places beside the
+    /// executable: where a package keeps the models it ships (Python's and
+    /// Node's package folder, the C library's install prefix).
+    pub model_roots: Vec<PathBuf>,
     /// Worker threads; `None` = the CPUs this process may use (its CPU
     /// affinity and cgroup v1/v2 CPU quota, as `std::thread::available_parallelism`
     /// reads them), or `EDGEMINE_THREADS` when set.
@@ -71,7 +76,7 @@ impl EngineConfig {
     pub(crate) fn resolve(self) -> Result<Settings> {
         let (dir, source) = match self.model_dir {
             Some(dir) => (dir, ModelSource::Given),
-            None => default_model_dir()?,
+            None => default_model_dir(&self.model_roots)?,
         };
         let max_plans = match self.max_plans {
             Some(0) => {

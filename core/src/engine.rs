@@ -80,6 +80,8 @@ impl Engine {
     /// 1. `$EDGEMINE_MODELS` (a model folder, or a folder holding `minilm-tagger/`);
     /// 2. beside the executable: `models/minilm-tagger` or `../share/edgemine/models/minilm-tagger`;
     /// 3. the `models/minilm-tagger` folder of the source tree the crate was built in.
+    ///
+    /// [`EngineConfig::model_roots`] adds folders to search after the first.
     pub fn new() -> Result<Self> {
         Self::with_config(EngineConfig::default())
     }
@@ -169,6 +171,7 @@ impl Engine {
                 None => groups.push((options, vec![i])),
             }
         }
+        // Every document is in one group, so each placeholder is replaced.
         let mut results: Vec<Result<Extraction>> = documents.iter().map(|_| Err(Error::EmptyDocument)).collect();
         for (options, members) in groups {
             let texts: Vec<&str> = members.iter().map(|&i| documents[i].0).collect();

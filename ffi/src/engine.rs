@@ -68,10 +68,7 @@ pub unsafe extern "C" fn edgemine_engine_new(
             return Err(Failure::null("out"));
         }
         let model_dir = if model_dir.is_null() {
-            INSTALLED_MODELS
-                .filter(|_| std::env::var_os("EDGEMINE_MODELS").is_none())
-                .map(|d| PathBuf::from(d).join(edgemine::DEFAULT_MODEL))
-                .filter(|d| d.join("edgemine.json").is_file())
+            None
         } else {
             // SAFETY: not NULL, and NUL-terminated by the caller's contract.
             let bytes = unsafe { CStr::from_ptr(model_dir) }.to_bytes();
@@ -82,8 +79,13 @@ pub unsafe extern "C" fn edgemine_engine_new(
                 )
             })?))
         };
-        let config =
-            EngineConfig { model_dir, threads: (threads > 0).then_some(threads as usize), ..EngineConfig::default() };
+        let config = EngineConfig {
+            model_dir,
+            // The core's search, with the folder `make install` put the models in.
+            model_roots: INSTALLED_MODELS.map(PathBuf::from).into_iter().collect(),
+            threads: (threads > 0).then_some(threads as usize),
+            ..EngineConfig::default()
+        };
         let engine = edgemine::Engine::with_config(config)?;
         // SAFETY: `out` is not NULL (checked above) and valid for a write.
         unsafe { out.write(Box::into_raw(Box::new(edgemine_engine { engine }))) };

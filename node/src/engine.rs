@@ -216,12 +216,19 @@ pub struct NativeEngine {
 #[napi]
 impl NativeEngine {
     /// Loads a model folder (`None`: the core's default search, which
-    /// reads `$EDGEMINE_MODELS`).
+    /// reads `$EDGEMINE_MODELS`, then looks in `models_root`, the
+    /// package's own models).
     #[napi(constructor)]
-    pub fn new(model_dir: Option<String>, threads: Option<f64>, max_plans: Option<f64>) -> Result<Self, Error<Code>> {
+    pub fn new(
+        model_dir: Option<String>,
+        models_root: Option<String>,
+        threads: Option<f64>,
+        max_plans: Option<f64>,
+    ) -> Result<Self, Error<Code>> {
         let load = || {
             let config = EngineConfig {
                 model_dir: model_dir.map(Into::into),
+                model_roots: models_root.map(Into::into).into_iter().collect(),
                 threads: threads.map(|n| count("threads", n)).transpose()?,
                 max_plans: max_plans.map(|n| count("maxPlans", n)).transpose()?,
                 ..EngineConfig::default()

@@ -26,8 +26,6 @@ use crate::results::{PyExtraction, to_dict};
 #[pyclass(frozen, name = "Engine", module = "edgemine")]
 pub struct PyEngine {
     engine: edgemine::Engine,
-    /// Loaded from the models inside the package.
-    packaged: bool,
 }
 
 /// The arguments every extraction call takes besides its text.
@@ -106,16 +104,11 @@ fn count(name: &str, value: i64) -> PyResult<usize> {
     usize::try_from(value).map_err(|_| invalid_option(name, format!("{value} is negative; use 0 or more")))
 }
 
-/// The models inside the installed package, unless `$EDGEMINE_MODELS`
-/// names others (the core reads it) or the package was built without them
-/// (the core then looks beside the interpreter and in its source tree).
-fn packaged_models(py: Python<'_>) -> PyResult<Option<PathBuf>> {
-    if std::env::var_os("EDGEMINE_MODELS").is_some() {
-        return Ok(None);
-    }
+/// The folder of the models inside the installed package: the core looks
+/// there after `$EDGEMINE_MODELS` (a package built without them has none).
+fn package_models(py: Python<'_>) -> PyResult<Option<PathBuf>> {
     let module: PathBuf = py.import("edgemine._edgemine")?.getattr("__file__")?.extract()?;
-    let dir = module.parent().map(|p| p.join("models").join(edgemine::DEFAULT_MODEL));
-    Ok(dir.filter(|d| d.join("edgemine.json").is_file()))
+    Ok(module.parent().map(|p| p.join("models")))
 }
 
 impl PyEngine {
@@ -133,15 +126,15 @@ impl PyEngine {
     #[new]
     #[pyo3(signature = (model_dir=None, threads=None, *, max_plans=None))]
     fn new(py: Python<'_>, model_dir: Option<PathBuf>, threads: Option<i64>, max_plans: Option<i64>) -> PyResult<Self> {
-        let packaged = if model_dir.is_none() { packaged_models(py)? } else { None };
         let config = EngineConfig {
-            model_dir: model_dir.or_else(|| packaged.clone()),
+            model_dir,
+            model_roots: package_models(py)?.into_iter().collect(),
             threads: threads.map(|n| count("threads", n)).transpose()?,
             max_plans: max_plans.map(|n| count("max_plans", n)).transpose()?,
             ..EngineConfig::default()
         };
         let engine = py.detach(|| edgemine::Engine::with_config(config)).map_err(to_python)?;
-        Ok(Self { engine, packaged: packaged.is_some() })
+        Ok(Self { engine })
     }
 
     /// Extracts from one document.
@@ -262,11 +255,7 @@ impl PyEngine {
     /// `edgemine models` prints it; `source` is `"package"` for the models
     /// inside this package).
     fn info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let mut info = self.engine.info();
-        if self.packaged {
-            info.source = "package".into();
-        }
-        to_dict(py, &info)
+        to_dict(py, &self.engine.info())
     }
 
     /// The tasks the loaded model can do, in schema order.

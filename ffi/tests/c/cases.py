@@ -47,6 +47,7 @@ def main(library: str) -> None:
         lib.edgemine_options_free(options)
         if "error" in case:
             assert lib.edgemine_status_name(status).decode() == f"EDGEMINE_STATUS_{case['error']}", case["name"]
+            print(f"ok  {case['name']}")
             continue
         ok(status)
         json_out = Str()
