@@ -31,8 +31,9 @@ step "Rust: cargo test --workspace with clippy's lints denied, the Kafka worker 
 # as cargo's workspace wrapper with CLIPPY_ARGS, which is how `cargo clippy`
 # itself runs it. A separate `cargo clippy --workspace --all-targets` would
 # check every dependency again (10 min on 2 cores); this costs next to nothing.
+# No function may run over 80 lines of code (clippy.toml).
 RUSTC_WORKSPACE_WRAPPER="$(rustc --print sysroot)/bin/clippy-driver" \
-    CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" \
+    CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__-D__CLIPPY_HACKERY__clippy::too_many_lines__CLIPPY_HACKERY__" \
     cargo test --workspace --locked -- --include-ignored
 step "Python: models/tests"
 "$PYTHON" -m pytest -q models/tests
