@@ -9,8 +9,8 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use edgemine::tokenize::Wordpiecer;
-use edgemine::{Engine, Options, Task, split, words};
+use edgemine::internals::{Wordpiecer, sentences, words};
+use edgemine::{Engine, Options, Task};
 use edgemine_benches::dev_documents;
 
 /// Documents in the extraction benchmark: enough for every worker to have
@@ -28,8 +28,8 @@ fn stages(c: &mut Criterion) {
         b.iter(|| {
             let mut n = 0;
             for t in &texts {
-                for s in split::sentences(t) {
-                    n += words::words(&t[s]).len();
+                for s in sentences(t) {
+                    n += words(&t[s]).len();
                 }
             }
             black_box(n)
@@ -39,8 +39,7 @@ fn stages(c: &mut Criterion) {
 
     let tokenizer = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/minilm-tagger/tokenizer.json");
     let wordpiecer = Wordpiecer::from_file(&tokenizer).expect("the default tokenizer");
-    let worded: Vec<(&str, Vec<std::ops::Range<usize>>)> =
-        texts.iter().map(|t| (t.as_str(), words::words(t))).collect();
+    let worded: Vec<(&str, Vec<std::ops::Range<usize>>)> = texts.iter().map(|t| (t.as_str(), words(t))).collect();
     let mut group = c.benchmark_group("tokenize");
     group.throughput(Throughput::Elements(total_words as u64));
     group.bench_function("wordpieces+spans", |b| {

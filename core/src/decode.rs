@@ -377,30 +377,30 @@ fn find_cycle(heads: &[usize]) -> Option<Vec<usize>> {
     None
 }
 
-/// Whether `heads` (0 = ROOT, 1-based) form one tree: exactly one root,
-/// every word reaches it, no cycles.
-pub fn is_tree(heads: &[usize]) -> bool {
-    if heads.iter().filter(|&&h| h == 0).count() != 1 {
-        return false;
-    }
-    (1..=heads.len()).all(|start| {
-        let mut node = start;
-        for _ in 0..=heads.len() {
-            if node == 0 {
-                return true;
-            }
-            match heads.get(node - 1) {
-                Some(&h) if h <= heads.len() => node = h,
-                _ => return false,
-            }
-        }
-        false
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether `heads` (0 = ROOT, 1-based) form one tree: exactly one root,
+    /// every word reaches it, no cycles.
+    fn is_tree(heads: &[usize]) -> bool {
+        if heads.iter().filter(|&&h| h == 0).count() != 1 {
+            return false;
+        }
+        (1..=heads.len()).all(|start| {
+            let mut node = start;
+            for _ in 0..=heads.len() {
+                if node == 0 {
+                    return true;
+                }
+                match heads.get(node - 1) {
+                    Some(&h) if h <= heads.len() => node = h,
+                    _ => return false,
+                }
+            }
+            false
+        })
+    }
 
     fn labels(names: &[&str]) -> Vec<SpanLabel> {
         names.iter().map(|l| SpanLabel::parse(l)).collect()

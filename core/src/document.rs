@@ -62,6 +62,30 @@ impl<'a> Document<'a> {
         self.words[words.start].start..self.words[words.end - 1].end
     }
 
+    // Word indices come in three kinds: the document's (0-based, what
+    // `words` and the stages use), a sentence's (0-based, what the decoders
+    // and rules read) and the parse's head numbers (1-based in the
+    // sentence, 0 for the root). These are the only conversions.
+
+    /// Sentence `s`'s words `local` (indices inside the sentence) as
+    /// document word indices.
+    pub fn in_sentence(&self, s: usize, local: &Range<usize>) -> Range<usize> {
+        let first = self.sentence_words[s].start;
+        first + local.start..first + local.end
+    }
+
+    /// Document word `w`'s sentence and its index inside it.
+    pub fn sentence_of(&self, w: usize) -> (usize, usize) {
+        let s = self.sentence_of_word[w];
+        (s, w - self.sentence_words[s].start)
+    }
+
+    /// Document word `w` as a head is written in the parse: its 1-based
+    /// number in its sentence.
+    pub fn head_number(&self, w: usize) -> usize {
+        self.sentence_of(w).1 + 1
+    }
+
     /// The model input of each chunk, for document `doc` of a call (a word
     /// longer than the whole chunk budget keeps its first wordpieces).
     pub fn chunk_sequences(&self, doc: usize, model: &Model, budget: usize) -> Vec<Sequence> {
@@ -86,8 +110,7 @@ impl<'a> Document<'a> {
         let mut seq = Sequence { ids: prefix.to_vec(), case_ids: vec![special; prefix.len()], ..Default::default() };
         let mut last_first = 0;
         for w in words {
-            let s = self.sentence_of_word[w];
-            let local = w - self.sentence_words[s].start;
+            let (s, local) = self.sentence_of(w);
             let p = &self.pieces[s];
             let room = model.spec.max_wordpieces.saturating_sub(seq.ids.len() + suffix.len());
             let r = p.of_word[local].clone();

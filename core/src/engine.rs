@@ -132,7 +132,8 @@ impl Engine {
     }
 
     /// The key-phrase ranker the model's manifest holds for candidates
-    /// embedded as `embedding` ([`Rankers::get`](crate::keyphrases::Rankers::get)).
+    /// embedded as `embedding`: [`Ranker::SIMILARITY`] when it holds none
+    /// for that way.
     pub fn keyphrase_ranker(&self, embedding: PhraseEmbedding) -> &Ranker {
         self.model.spec.keyphrase_rankers.get(embedding)
     }

@@ -111,8 +111,9 @@ pub struct KeyPhrase {
     /// differ from the order of their scores.
     pub score: f32,
     /// Every occurrence, in document order: each span's text normalizes to
-    /// the phrase's normalized form (case, plurals and hyphens aside, the
-    /// same words), inside longer phrases too.
+    /// the phrase's normalized form ([`normalize_phrase`](crate::normalize_phrase):
+    /// case, plurals and hyphens aside, the same words), inside longer
+    /// phrases too.
     pub occurrences: Vec<Span>,
     /// The signals behind the score, when asked for (`explain`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

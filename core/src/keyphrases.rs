@@ -129,8 +129,7 @@ pub struct KeyphraseOptions {
 #[serde(rename_all = "kebab-case")]
 pub enum PhraseEmbedding {
     /// Pooled from the vectors the sentence pass gives each wordpiece,
-    /// over the candidate's occurrences ([`pool_in_context`]): no second
-    /// model run. Needs a model whose graph gives per-wordpiece vectors
+    /// over the candidate's occurrences: no second model run. Needs a model whose graph gives per-wordpiece vectors
     /// (its manifest's `token_output`); others embed candidates alone.
     InContext,
     /// Each candidate embedded on its own, in a second model run over the
@@ -346,7 +345,9 @@ fn is_empty_modifier(w: &ParsedWord<'_>) -> bool {
 /// The form that groups a phrase's variants: its letter-and-digit runs,
 /// lowercased, plurals made singular, joined by single spaces.
 /// "Neural Networks", "neural network" and "neural-network" all give
-/// "neural network".
+/// "neural network". Every occurrence of a [`KeyPhrase`](crate::KeyPhrase)
+/// normalizes to its phrase's form, so this is also the key to merge the
+/// key phrases of many documents by (`edgemine::normalize_phrase`).
 pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for token in text.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()) {
@@ -646,7 +647,8 @@ pub struct Features {
     pub first_word: f32,
     /// Words of its normalized form.
     pub words: usize,
-    /// ln(1 + C-value termhood) (see [`TextStats::termhood`]).
+    /// ln(1 + C-value termhood (Frantzi et al.): `log2(words + 1)` times
+    /// its count, less the mean count of the longer candidates it is part of).
     pub termhood: f32,
     /// It never occurs outside one longer candidate.
     pub nested: bool,
@@ -658,7 +660,8 @@ pub struct Features {
 
 impl Features {
     /// The probability that a reader would pick this phrase, from the
-    /// `ranker` of the way its embedding was made ([`Rankers::get`]).
+    /// `ranker` of the way its embedding was made
+    /// ([`Engine::keyphrase_ranker`](crate::Engine::keyphrase_ranker)).
     pub fn score(&self, ranker: &Ranker) -> f32 {
         let z = ranker.document * self.document + ranker.section * self.section + self.text_logit(ranker);
         1.0 / (1.0 + (-z).exp())
@@ -721,7 +724,7 @@ pub fn shortlist(candidates: Vec<Candidate>, n: usize, ranker: &Ranker) -> Vec<C
 /// by `models/recipe/keyphrase_ranker.py`, one for each [`PhraseEmbedding`]
 /// (the embedding signals mean different things in context and alone).
 /// They belong to the model whose embedding they read, so its manifest
-/// holds them ([`Rankers`]).
+/// holds them (`keyphrases.rankers`).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ranker {

@@ -29,34 +29,49 @@
 
 mod batch;
 mod config;
-pub mod decode;
+mod decode;
 mod document;
 mod engine;
 mod error;
 mod extraction;
 mod infer;
-pub mod keyphrases;
+mod keyphrases;
 mod locate;
 mod merge;
-pub mod model;
-pub mod offsets;
+mod model;
+mod offsets;
 mod options;
 mod phrase_cache;
 mod phrase_pass;
 pub mod process;
 mod run_plan;
-pub mod split;
-pub mod tokenize;
-pub mod triples;
-pub mod words;
+mod split;
+mod tokenize;
+mod triples;
+mod words;
+
+#[cfg(test)]
+mod tests;
 
 pub use config::{DEFAULT_MAX_PLANS, EngineConfig};
 pub use engine::{Engine, EngineInfo};
 pub use error::{Error, Result, document_from_bytes};
 pub use extraction::{BATCH_ROUNDING, Entity, Extraction, KeyPhrase, Span, Triple, TripleArgument, Word};
-pub use keyphrases::{KeyphraseOptions, PhraseEmbedding};
+pub use keyphrases::{Features, KeyphraseOptions, PhraseEmbedding, Ranker, normalize as normalize_phrase};
 pub use locate::{DEFAULT_MODEL, ModelSource};
 pub use model::{Backend, Precision};
 pub use offsets::OffsetUnit;
 pub use options::{Aggregation, DocumentOptions, Options, Task};
 pub use phrase_cache::DEFAULT_PHRASE_CACHE;
+
+/// The pipeline's inner stages, for the benchmarks (`benches/`) that time
+/// them one by one. Not a stable API: the `internals` feature only exists
+/// so that they need not be public modules.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::model::kernel_rule;
+    pub use crate::split::sentences;
+    pub use crate::tokenize::Wordpiecer;
+    pub use crate::words::words;
+}

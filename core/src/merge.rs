@@ -70,7 +70,7 @@ fn entities(model: &Model, doc: &Document, outputs: &mut [WordOutputs], map: &Of
             break;
         }
         for e in decode::bio_spans(&rows[words.clone()], &model.entity_labels) {
-            let bytes = doc.bytes_of(&(words.start + e.words.start..words.start + e.words.end));
+            let bytes = doc.bytes_of(&doc.in_sentence(s, &e.words));
             let Span { start, end } = map.span(&bytes);
             out.push(Entity {
                 text: doc.text[bytes].to_string(),
@@ -101,16 +101,15 @@ fn words(model: &Model, doc: &Document, outputs: &[WordOutputs], map: &OffsetMap
         .enumerate()
         .map(|(w, bytes)| {
             let s = doc.sentence_of_word[w];
-            let first = doc.sentence_words[s].start;
             let Span { start, end } = map.span(bytes);
             let out = outputs.get(w);
             let head = out.and_then(|o| o.head);
             let predicted = || head?.deprel.and_then(|d| deprel_labels?.get(d).cloned());
             let (head, deprel) = match head.map(|h| h.head) {
                 Some(Head::Root) => (Some(0), predicted()),
-                Some(Head::Word(h)) => (Some(h - first + 1), predicted()),
+                Some(Head::Word(h)) => (Some(doc.head_number(h)), predicted()),
                 // The root of a later window of a cut sentence hangs on the sentence's root.
-                Some(Head::EarlierWindow) => (Some(sentence_root[s] - first + 1), Some("dep".to_string())),
+                Some(Head::EarlierWindow) => (Some(doc.head_number(sentence_root[s])), Some("dep".to_string())),
                 None => (None, None),
             };
             Word {
@@ -142,9 +141,8 @@ pub(crate) fn parsed_word(w: &Word) -> ParsedWord<'_> {
 fn sentence_triples(doc: &Document, s: usize, words: &[Word], confidence: &[f32], map: &OffsetMap) -> Vec<Triple> {
     let parsed: Vec<ParsedWord> =
         words.iter().zip(confidence).map(|(w, &confidence)| ParsedWord { confidence, ..parsed_word(w) }).collect();
-    let first = doc.sentence_words[s].start;
     // Sentence word range → document byte range.
-    let bytes_of = |r: &Range<usize>| doc.bytes_of(&(first + r.start..first + r.end));
+    let bytes_of = |r: &Range<usize>| doc.bytes_of(&doc.in_sentence(s, r));
     let argument = |bytes: Range<usize>, parts: Vec<Span>| {
         let Span { start, end } = map.span(&bytes);
         TripleArgument { text: doc.text[bytes].to_string(), start, end, parts }

@@ -54,7 +54,6 @@ impl std::str::FromStr for OffsetUnit {
 /// over the document's multi-byte characters only (ASCII text costs nothing).
 #[derive(Debug, Clone)]
 pub struct OffsetMap {
-    unit: OffsetUnit,
     /// Byte offset of each non-ASCII character, with the unit offset at
     /// which it starts and the number of extra bytes it occupies beyond its
     /// width in the target unit.
@@ -82,12 +81,7 @@ impl OffsetMap {
                 }
             }
         }
-        OffsetMap { unit, wide }
-    }
-
-    /// The target unit.
-    pub fn unit(&self) -> OffsetUnit {
-        self.unit
+        OffsetMap { wide }
     }
 
     /// The document's byte range `bytes` (char boundaries) as a span in

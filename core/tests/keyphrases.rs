@@ -4,9 +4,9 @@
 
 use std::sync::OnceLock;
 
-use edgemine::keyphrases::normalize;
 use edgemine::{
     BATCH_ROUNDING, Engine, Error, KeyPhrase, KeyphraseOptions, OffsetUnit, Options, PhraseEmbedding, Task,
+    normalize_phrase,
 };
 
 fn engine() -> &'static Engine {
@@ -47,8 +47,8 @@ fn keyphrases(text: &str, options: Options) -> Vec<KeyPhrase> {
 
 /// How many of the phrases a reader picked are among the top ten.
 fn picked(found: &[KeyPhrase], reader: &[&str]) -> Vec<String> {
-    let top: Vec<String> = found.iter().take(10).map(|k| normalize(&k.text)).collect();
-    reader.iter().filter(|r| top.contains(&normalize(r))).map(|r| r.to_string()).collect()
+    let top: Vec<String> = found.iter().take(10).map(|k| normalize_phrase(&k.text)).collect();
+    reader.iter().filter(|r| top.contains(&normalize_phrase(r))).map(|r| r.to_string()).collect()
 }
 
 #[test]
@@ -120,11 +120,15 @@ fn every_occurrence_is_found_and_exact_in_every_unit() {
         for k in &found {
             assert!(!k.occurrences.is_empty());
             for o in &k.occurrences {
-                assert_eq!(normalize(&slice(&text, unit, o.start, o.end)), normalize(&k.text), "{unit:?}");
+                assert_eq!(
+                    normalize_phrase(&slice(&text, unit, o.start, o.end)),
+                    normalize_phrase(&k.text),
+                    "{unit:?}"
+                );
             }
             assert!(k.occurrences.windows(2).all(|w| w[0].start < w[1].start), "document order, once each");
         }
-        let pump = found.iter().find(|k| normalize(&k.text) == "cooling pump").expect("cooling pump");
+        let pump = found.iter().find(|k| normalize_phrase(&k.text) == "cooling pump").expect("cooling pump");
         let written: Vec<String> = pump.occurrences.iter().map(|o| slice(&text, unit, o.start, o.end)).collect();
         assert_eq!(written, ["Cooling pump", "cooling pump", "cooling pump", "Cooling pumps"]);
         assert_eq!(pump.text, "cooling pump", "named by its most frequent form");
@@ -200,7 +204,7 @@ fn top_k_diversity_and_explanations_are_options() {
     }
     // A phrase longer than max_words is never a candidate.
     let short = keyphrases(SOLAR_ABSTRACT, options(KeyphraseOptions { max_words: 1, top_k: 50, ..Default::default() }));
-    assert!(short.iter().all(|k| !normalize(&k.text).contains(' ')), "{short:?}");
+    assert!(short.iter().all(|k| !normalize_phrase(&k.text).contains(' ')), "{short:?}");
 }
 
 #[test]

@@ -56,7 +56,7 @@ fn main() -> Result<()> {
     let wordpieces: usize = feeds.iter().map(|(_, t)| t[0].len()).sum();
     println!(
         "{}",
-        json!({"workers": workers, "kernel_rule": edgemine::model::kernel_rule(), "load_ms": load_ms, "plans": plans.len(), "plan_ms": plan_ms, "run_ms": best, "padded_wordpieces": wordpieces})
+        json!({"workers": workers, "kernel_rule": edgemine::internals::kernel_rule(), "load_ms": load_ms, "plans": plans.len(), "plan_ms": plan_ms, "run_ms": best, "padded_wordpieces": wordpieces})
     );
     Ok(())
 }

@@ -42,7 +42,7 @@ fn main() -> Result<()> {
         (rows * length) as f64 / times.total_ms * 1e3
     );
     // The kernels are chosen as edgemine chooses them (it adds a rule to tract's choice on some CPUs).
-    println!("edgemine's kernel rule: {}", edgemine::model::kernel_rule().unwrap_or("none on this CPU"));
+    println!("edgemine's kernel rule: {}", edgemine::internals::kernel_rule().unwrap_or("none on this CPU"));
     report(&plan, &times)
 }
 

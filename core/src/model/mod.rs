@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 pub use network::{Backend, Precision, kernel_rule};
 pub(crate) use network::{BatchInput, InputKind, Network};
-pub use spec::{DeprelAxes, FileChecksum, GraphVariant, LabelHead, ModelSpec};
+pub use spec::{DeprelAxes, FileChecksum, GraphVariant, ModelSpec};
 
 use crate::decode::SpanLabel;
 use crate::error::{Error, Result};

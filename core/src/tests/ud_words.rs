@@ -2,15 +2,13 @@
 //! default models were trained on UD words, so the engine must cut text the
 //! way the treebank does.
 
-mod shared;
-
 use std::collections::HashSet;
 
 /// (text, gold word byte spans) per sentence. A multiword token counts as
 /// its words when they spell it exactly ("don't" = "do" + "n't", as the
 /// models were trained), else as its surface form.
 fn gold_sentences() -> Vec<(String, Vec<(usize, usize)>)> {
-    let conllu = shared::read("ud_ewt/en_ewt-ud-dev.conllu");
+    let conllu = super::read_shared_data("ud_ewt/en_ewt-ud-dev.conllu");
     let mut out = Vec::new();
     for block in conllu.split("\n\n") {
         let Some(text) = block.lines().find_map(|l| l.strip_prefix("# text = ")) else { continue };
@@ -60,8 +58,7 @@ fn words_match_ewt_dev() {
     assert!(sentences.len() > 1900, "read only {} sentences", sentences.len());
     let (mut tp, mut n_pred, mut n_gold, mut exact) = (0usize, 0usize, 0usize, 0usize);
     for (text, gold) in &sentences {
-        let pred: HashSet<(usize, usize)> =
-            edgemine::words::words(text).into_iter().map(|r| (r.start, r.end)).collect();
+        let pred: HashSet<(usize, usize)> = crate::words::words(text).into_iter().map(|r| (r.start, r.end)).collect();
         let gold: HashSet<(usize, usize)> = gold.iter().copied().collect();
         tp += pred.intersection(&gold).count();
         n_pred += pred.len();

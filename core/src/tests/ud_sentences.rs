@@ -2,13 +2,11 @@
 //! sentences joined as running text (a space between sentences, a line
 //! break between paragraphs), split again, and the boundaries compared.
 
-mod shared;
-
 use std::collections::HashSet;
 
 /// (document text, gold sentence end offsets).
 fn documents() -> Vec<(String, HashSet<usize>)> {
-    let conllu = shared::read("ud_ewt/en_ewt-ud-dev.conllu");
+    let conllu = super::read_shared_data("ud_ewt/en_ewt-ud-dev.conllu");
     let mut docs: Vec<(String, HashSet<usize>)> = Vec::new();
     for line in conllu.lines() {
         if line.starts_with("# newdoc") {
@@ -35,7 +33,7 @@ fn sentence_boundaries_match_ewt_dev() {
     assert!(docs.len() > 300);
     let (mut tp, mut n_pred, mut n_gold) = (0usize, 0usize, 0usize);
     for (text, gold) in &docs {
-        let pred: HashSet<usize> = edgemine::split::sentences(text).into_iter().map(|s| s.end).collect();
+        let pred: HashSet<usize> = crate::split::sentences(text).into_iter().map(|s| s.end).collect();
         tp += pred.intersection(gold).count();
         n_pred += pred.len();
         n_gold += gold.len();

@@ -2,8 +2,8 @@
 //! ordered and disjoint; no non-whitespace byte is ever dropped; offsets
 //! convert exactly in every unit.
 
-use edgemine::offsets::{OffsetMap, OffsetUnit};
-use edgemine::{split, words};
+use crate::offsets::{OffsetMap, OffsetUnit};
+use crate::{split, words};
 use proptest::prelude::*;
 
 /// Text with the characters that break naive tokenizers: clitics, dots,

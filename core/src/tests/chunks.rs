@@ -2,8 +2,8 @@
 //! chunks leave every non-whitespace byte inside exactly one owned chunk,
 //! and no chunk reads more wordpieces than the budget allows.
 
-use edgemine::split::{ChunkLimits, chunks, sentences};
-use edgemine::words::words;
+use crate::split::{ChunkLimits, chunks, sentences};
+use crate::words::words;
 use proptest::prelude::*;
 
 proptest! {
