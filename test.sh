@@ -54,8 +54,8 @@ RUSTDOCFLAGS=$private_docs cargo doc --release --no-deps --locked --quiet --work
 RUSTDOCFLAGS=$private_docs cargo doc --release --no-deps --locked --quiet -p edgemine-ffi
 step "Python: models/tests"
 "$PYTHON" -m pytest -q models/tests
-step "End to end: tests (CaRB dev, key phrases; with the CLI cargo test built)"
-"$PYTHON" -m pytest -q -s tests/carb_dev.py tests/keyphrase_dev.py
+step "End to end: tests (CaRB dev, key phrases with the CLI cargo test built; the bindings' schema docs)"
+"$PYTHON" -m pytest -q -s tests/carb_dev.py tests/keyphrase_dev.py tests/schema_docs.py
 step "Python package: pip install ./python (as README says), then python/tests"
 "$PYTHON" -m pip install -q ./python
 "$PYTHON" -m pytest -q python/tests

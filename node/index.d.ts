@@ -88,7 +88,9 @@ export interface BatchOptions extends ExtractOptions {
 
 /** A span of the document: `text.slice(start, end)` in the chosen unit. */
 export interface Span {
+  /** Start offset. */
   start: number;
+  /** End offset (exclusive). */
   end: number;
 }
 
@@ -117,39 +119,43 @@ export interface KeyPhraseFeatures {
 }
 
 export interface KeyPhrase {
-  /** The phrase as the document most often writes it. */
+  /** The phrase as the document most often writes it (of equally frequent forms, the one with the fewest capitals), exactly as at one of its occurrences. */
   text: string;
-  /** How likely a reader would pick it, in [0, 1]. */
+  /** How likely a reader would pick it as a key phrase, in [0, 1]. Phrases come in the order diversity (MMR) picks them, which can differ from the order of their scores. */
   score: number;
-  /** Every occurrence, in document order. */
+  /** Every occurrence, in document order, inside longer phrases too: each span's text normalizes to the phrase's normalized form (case, plurals and hyphens aside, the same words). */
   occurrences: Span[];
+  /** The signals behind the score, when asked for (`explain`). */
   features?: KeyPhraseFeatures;
 }
 
 /** A part of a triple with its span. */
 export interface TripleArgument extends Span {
-  /** The text, exactly as in the document. */
+  /** The text, exactly as in the document: `document[start..end]`. */
   text: string;
-  /** The pieces when the words leave gaps ("turn … off"); absent when contiguous. */
+  /** The pieces, when the words of a relation leave gaps ("turn … off", "has … been found"): each piece's span. Absent when contiguous. */
   parts?: Span[];
 }
 
 export interface Triple {
+  /** Who or what. */
   subject: TripleArgument;
-  /** From the relation's first word to its last; empty at the object's start when implied. */
+  /** What it does or is: the span from the relation's first word to its last (see `parts` for its pieces). Empty, at the object's start, when the relation is implied (the "is" of an apposition). */
   relation: TripleArgument;
-  /** The relation as a phrase: its words joined by single spaces, or the implied verb. */
+  /** The relation as a phrase: its words joined by single spaces, or the implied verb. What an edge of a graph or an Open IE scorer reads. */
   label: string;
-  /** `null` for a clause without an object. */
+  /** To whom or what. `null` for a clause without an object. */
   object: TripleArgument | null;
-  /** Further arguments after the object, in sentence order; absent when none. */
+  /** Further arguments after the object: indirect objects, obliques and clausal complements not folded into the relation, in sentence order. Absent when none. */
   arguments?: TripleArgument[];
-  /** Confidence in [0, 1]; ranks triples, not calibrated. */
+  /** Confidence in [0, 1]: how the triple was built, times the parser's confidence in the arcs it rests on. Ranks triples; not calibrated. */
   score: number;
+  /** Index of its sentence. */
   sentence: number;
 }
 
 export interface Word extends Span {
+  /** The word, exactly as in the document. */
   text: string;
   /** Universal part-of-speech tag. */
   upos?: string;
@@ -157,17 +163,23 @@ export interface Word extends Span {
   head?: number;
   /** Universal dependency relation to the head. */
   deprel?: string;
+  /** Index of its sentence. */
   sentence: number;
 }
 
 /** What one document gave. A task that did not run leaves its key out; one that ran and found nothing gives `[]`. */
 export interface Extraction {
+  /** Named entities, in document order (task `entities`). */
   entities?: Entity[];
+  /** Key phrases, best first (task `keyphrases`). */
   keyphrases?: KeyPhrase[];
+  /** Subject–relation–object triples (task `triples`). */
   triples?: Triple[];
+  /** Sentence spans, always present. */
   sentences: Span[];
-  /** The parse (task `parse`). */
+  /** Words with part of speech and dependency parse (task `parse`). */
   words?: Word[];
+  /** The unit of every offset in this extraction. */
   offsets: OffsetUnit;
 }
 

@@ -86,7 +86,7 @@ pub struct Span {
 pub struct Entity {
     /// The entity's text, exactly as in the document.
     pub text: String,
-    /// Its type: `PER`, `ORG`, `LOC` with the default models.
+    /// Its type: `PER`, `ORG` or `LOC` with the default models.
     pub label: String,
     /// Start offset.
     pub start: usize,
@@ -94,7 +94,7 @@ pub struct Entity {
     pub end: usize,
     /// Probability, in [0, 1], that the words' labels spell exactly this span with this type (over the label sequences IOB2 allows).
     pub score: f32,
-    /// Index of its sentence in `sentences`.
+    /// Index of its sentence.
     pub sentence: usize,
 }
 
@@ -110,10 +110,11 @@ pub struct KeyPhrase {
     /// Phrases come in the order diversity (MMR) picks them, which can
     /// differ from the order of their scores.
     pub score: f32,
-    /// Every occurrence, in document order: each span's text normalizes to
-    /// the phrase's normalized form ([`normalize_phrase`](crate::normalize_phrase):
-    /// case, plurals and hyphens aside, the same words), inside longer
-    /// phrases too.
+    /// Every occurrence, in document order, inside longer phrases too: each
+    /// span's text normalizes to the phrase's normalized form (case, plurals
+    /// and hyphens aside, the same words).
+    ///
+    /// The form is [`normalize_phrase`](crate::normalize_phrase)'s.
     pub occurrences: Vec<Span>,
     /// The signals behind the score, when asked for (`explain`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -131,8 +132,9 @@ pub struct TripleArgument {
     /// End offset (exclusive).
     pub end: usize,
     /// The pieces, when the words of a relation leave gaps ("turn … off",
-    /// "has … been found"): each piece's span. Absent when the part is
-    /// contiguous.
+    /// "has … been found"): each piece's span.
+    ///
+    /// Absent when the part is contiguous.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<Span>,
 }
@@ -150,7 +152,9 @@ pub struct Triple {
     /// The relation as a phrase: its words joined by single spaces, or the
     /// implied verb. What an edge of a graph or an Open IE scorer reads.
     pub label: String,
-    /// To whom or what; `null` for a clause without an object ("the plant closed").
+    /// To whom or what.
+    ///
+    /// `null` for a clause without an object ("the plant closed").
     pub object: Option<TripleArgument>,
     /// Further arguments after the object: indirect objects, obliques and
     /// clausal complements not folded into the relation, in sentence order.

@@ -130,9 +130,11 @@ typedef struct {
 
 // A key phrase; its occurrences come from `edgemine_result_keyphrase_occurrence`.
 typedef struct {
-  // The phrase as the document most often writes it.
+  // The phrase as the document most often writes it (of equally frequent forms, the one with the
+  // fewest capitals), exactly as at one of its occurrences.
   edgemine_str text;
-  // How likely a reader would pick it, in [0, 1].
+  // How likely a reader would pick it as a key phrase, in [0, 1]. Phrases come in the order
+  // diversity (MMR) picks them, which can differ from the order of their scores.
   float score;
   // How many places it occurs.
   size_t occurrence_count;
@@ -148,7 +150,7 @@ typedef struct {
 
 // A part of a triple and its span (from its first word to its last).
 typedef struct {
-  // The text, exactly as in the document.
+  // The text, exactly as in the document: `document[start..end]`.
   edgemine_str text;
   // Start offset.
   size_t start;
@@ -161,9 +163,12 @@ typedef struct {
 typedef struct {
   // Who or what.
   edgemine_argument subject;
-  // What it does or is.
+  // What it does or is: the span from the relation's first word to its last (see `parts` for its
+  // pieces). Empty, at the object's start, when the relation is implied (the "is" of an
+  // apposition).
   edgemine_argument relation;
-  // The relation as a phrase ("turned off"; "is" for an apposition).
+  // The relation as a phrase: its words joined by single spaces, or the implied verb. What an
+  // edge of a graph or an Open IE scorer reads.
   edgemine_str label;
   // Whether `object` holds an object (a clause may have none).
   bool has_object;
@@ -171,7 +176,8 @@ typedef struct {
   edgemine_argument object;
   // Further arguments: indirect objects, obliques, clausal complements.
   size_t argument_count;
-  // Confidence in [0, 1]; ranks triples, not calibrated.
+  // Confidence in [0, 1]: how the triple was built, times the parser's confidence in the arcs it
+  // rests on. Ranks triples; not calibrated.
   float score;
   // Index of its sentence.
   size_t sentence;
@@ -187,7 +193,7 @@ typedef struct {
   size_t end;
   // Universal part-of-speech tag (empty if the model has none).
   edgemine_str upos;
-  // Index of the head word in the sentence, 1-based; 0 for the root.
+  // Index of the head word within the sentence, 1-based; 0 for the root (as in CoNLL-U).
   size_t head;
   // Universal dependency relation to the head (empty if none).
   edgemine_str deprel;

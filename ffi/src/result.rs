@@ -70,9 +70,11 @@ pub struct edgemine_entity {
 /// A key phrase; its occurrences come from `edgemine_result_keyphrase_occurrence`.
 #[repr(C)]
 pub struct edgemine_keyphrase {
-    /// The phrase as the document most often writes it.
+    /// The phrase as the document most often writes it (of equally frequent forms, the one with the
+    /// fewest capitals), exactly as at one of its occurrences.
     pub text: edgemine_str,
-    /// How likely a reader would pick it, in [0, 1].
+    /// How likely a reader would pick it as a key phrase, in [0, 1]. Phrases come in the order
+    /// diversity (MMR) picks them, which can differ from the order of their scores.
     pub score: f32,
     /// How many places it occurs.
     pub occurrence_count: usize,
@@ -81,7 +83,7 @@ pub struct edgemine_keyphrase {
 /// A part of a triple and its span (from its first word to its last).
 #[repr(C)]
 pub struct edgemine_argument {
-    /// The text, exactly as in the document.
+    /// The text, exactly as in the document: `document[start..end]`.
     pub text: edgemine_str,
     /// Start offset.
     pub start: usize,
@@ -95,9 +97,12 @@ pub struct edgemine_argument {
 pub struct edgemine_triple {
     /// Who or what.
     pub subject: edgemine_argument,
-    /// What it does or is.
+    /// What it does or is: the span from the relation's first word to its last (see `parts` for its
+    /// pieces). Empty, at the object's start, when the relation is implied (the "is" of an
+    /// apposition).
     pub relation: edgemine_argument,
-    /// The relation as a phrase ("turned off"; "is" for an apposition).
+    /// The relation as a phrase: its words joined by single spaces, or the implied verb. What an
+    /// edge of a graph or an Open IE scorer reads.
     pub label: edgemine_str,
     /// Whether `object` holds an object (a clause may have none).
     pub has_object: bool,
@@ -105,7 +110,8 @@ pub struct edgemine_triple {
     pub object: edgemine_argument,
     /// Further arguments: indirect objects, obliques, clausal complements.
     pub argument_count: usize,
-    /// Confidence in [0, 1]; ranks triples, not calibrated.
+    /// Confidence in [0, 1]: how the triple was built, times the parser's confidence in the arcs it
+    /// rests on. Ranks triples; not calibrated.
     pub score: f32,
     /// Index of its sentence.
     pub sentence: usize,
@@ -122,7 +128,7 @@ pub struct edgemine_word {
     pub end: usize,
     /// Universal part-of-speech tag (empty if the model has none).
     pub upos: edgemine_str,
-    /// Index of the head word in the sentence, 1-based; 0 for the root.
+    /// Index of the head word within the sentence, 1-based; 0 for the root (as in CoNLL-U).
     pub head: usize,
     /// Universal dependency relation to the head (empty if none).
     pub deprel: edgemine_str,

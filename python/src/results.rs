@@ -86,7 +86,8 @@ impl PyExtraction {
 
 #[pymethods]
 impl PyExtraction {
-    /// The unit of every offset: `"char"` (Python string indices), `"utf8"` or `"utf16"`.
+    /// The unit of every offset in this extraction. `"char"` (Python string indices), `"utf8"` or
+    /// `"utf16"`.
     #[getter]
     fn offsets(&self) -> String {
         offset_name(self.inner.offsets)
@@ -216,17 +217,20 @@ fn __repr__(&self, py: Python<'_>) -> String {
 #[pyclass(frozen, name = "KeyPhrase", module = "edgemine")]
 pub struct PyKeyPhrase(edgemine::KeyPhrase);
 item_methods!(PyKeyPhrase {
-/// The phrase as the document most often writes it, exactly as at one of its occurrences.
+/// The phrase as the document most often writes it (of equally frequent forms, the one with the
+/// fewest capitals), exactly as at one of its occurrences.
 #[getter]
 fn text(&self) -> &str {
     &self.0.text
 }
-/// How likely a reader would pick it as a key phrase, in [0, 1].
+/// How likely a reader would pick it as a key phrase, in [0, 1]. Phrases come in the order
+/// diversity (MMR) picks them, which can differ from the order of their scores.
 #[getter]
 fn score(&self) -> f64 {
     score(self.0.score)
 }
-/// Every occurrence, in document order, inside longer phrases too.
+/// Every occurrence, in document order, inside longer phrases too: each span's text normalizes to
+/// the phrase's normalized form (case, plurals and hyphens aside, the same words).
 #[getter]
 fn occurrences(&self) -> Vec<PySpan> {
     self.0.occurrences.iter().copied().map(PySpan).collect()
@@ -249,7 +253,7 @@ fn __repr__(&self, py: Python<'_>) -> String {
 #[pyclass(frozen, name = "TripleArgument", module = "edgemine")]
 pub struct PyTripleArgument(edgemine::TripleArgument);
 item_methods!(PyTripleArgument {
-/// The text, exactly as in the document.
+/// The text, exactly as in the document: `document[start..end]`.
 #[getter]
 fn text(&self) -> &str {
     &self.0.text
@@ -264,7 +268,8 @@ fn start(&self) -> usize {
 fn end(&self) -> usize {
     self.0.end
 }
-/// The pieces when the words leave gaps ("turned … off"); `[]` when contiguous.
+/// The pieces, when the words of a relation leave gaps ("turn … off", "has … been found"): each
+/// piece's span. `[]` when contiguous.
 #[getter]
 fn parts(&self) -> Vec<PySpan> {
     self.0.parts.iter().copied().map(PySpan).collect()
@@ -282,12 +287,14 @@ item_methods!(PyTriple {
 fn subject(&self) -> PyTripleArgument {
     PyTripleArgument(self.0.subject.clone())
 }
-/// What it does or is: the span from the relation's first word to its last.
+/// What it does or is: the span from the relation's first word to its last (see `parts` for its
+/// pieces). Empty, at the object's start, when the relation is implied (the "is" of an apposition).
 #[getter]
 fn relation(&self) -> PyTripleArgument {
     PyTripleArgument(self.0.relation.clone())
 }
-/// The relation as a phrase ("turned off"; "is" for an apposition).
+/// The relation as a phrase: its words joined by single spaces, or the implied verb. What an edge
+/// of a graph or an Open IE scorer reads.
 #[getter]
 fn label(&self) -> &str {
     &self.0.label
@@ -297,12 +304,14 @@ fn label(&self) -> &str {
 fn object(&self) -> Option<PyTripleArgument> {
     self.0.object.clone().map(PyTripleArgument)
 }
-/// Further arguments: indirect objects, obliques, clausal complements.
+/// Further arguments after the object: indirect objects, obliques and clausal complements not
+/// folded into the relation, in sentence order.
 #[getter]
 fn arguments(&self) -> Vec<PyTripleArgument> {
     self.0.arguments.iter().cloned().map(PyTripleArgument).collect()
 }
-/// Confidence in [0, 1]; ranks triples, not calibrated.
+/// Confidence in [0, 1]: how the triple was built, times the parser's confidence in the arcs it
+/// rests on. Ranks triples; not calibrated.
 #[getter]
 fn score(&self) -> f64 {
     score(self.0.score)
