@@ -129,8 +129,9 @@ pub struct KeyphraseOptions {
 #[serde(rename_all = "kebab-case")]
 pub enum PhraseEmbedding {
     /// Pooled from the vectors the sentence pass gives each wordpiece,
-    /// over the candidate's occurrences: no second model run. Needs a model whose graph gives per-wordpiece vectors
-    /// (its manifest's `token_output`); others embed candidates alone.
+    /// over the candidate's occurrences: no second model run. Needs a model
+    /// whose graph gives per-wordpiece vectors (its manifest's
+    /// `token_output`); others embed candidates alone.
     InContext,
     /// Each candidate embedded on its own, in a second model run over the
     /// distinct new candidates of all documents of a call (and cached
