@@ -52,6 +52,10 @@ RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --locked --quiet -p edg
 private_docs="-D warnings --document-private-items -A rustdoc::private-intra-doc-links"
 RUSTDOCFLAGS=$private_docs cargo doc --release --no-deps --locked --quiet --workspace --exclude edgemine-ffi
 RUSTDOCFLAGS=$private_docs cargo doc --release --no-deps --locked --quiet -p edgemine-ffi
+step "Rust: the core as a user's build compiles it (without the benches' internals), lints denied"
+# The workspace build above turns on every feature a member asks for; a
+# crate that depends on edgemine alone gets none of them.
+cargo clippy --release --locked --quiet -p edgemine -- -D warnings
 step "Python: models/tests"
 "$PYTHON" -m pytest -q models/tests
 step "End to end: tests (CaRB dev, key phrases with the CLI cargo test built; the bindings' schema docs)"

@@ -36,7 +36,10 @@ pub struct Wordpiecer {
 impl Wordpiecer {
     /// Loads `tokenizer.json`, with case classes numbered in the default
     /// order ([`CaseIds::default`]). Truncation and padding set in the file
-    /// are turned off: the engine cuts and pads sequences itself.
+    /// are turned off: the engine cuts and pads sequences itself. (The
+    /// engine loads with the model's own numbering; this is for the
+    /// benchmarks, `internals`.)
+    #[cfg(feature = "internals")]
     pub fn from_file(path: &Path) -> Result<Self> {
         Self::with_case_ids(path, CaseIds::default())
     }

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-pub use network::{Backend, Precision, kernel_rule};
+#[cfg(feature = "internals")]
+pub use network::kernel_rule;
+pub use network::{Backend, Precision};
 pub(crate) use network::{BatchInput, InputKind, Network};
 pub use spec::{DeprelAxes, FileChecksum, GraphVariant, ModelSpec};
 

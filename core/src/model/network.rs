@@ -19,6 +19,7 @@ use tract_onnx::prelude::Tensor;
 
 use self::onnxruntime::OnnxRuntimeNetwork;
 use self::tract::TractNetwork;
+#[cfg(feature = "internals")]
 pub use self::tract::kernel_rule;
 use crate::error::{Error, Result};
 

@@ -35,12 +35,12 @@ use crate::error::{Error, Result};
 mod dequantize;
 #[cfg(target_arch = "x86_64")]
 mod kernels;
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", feature = "internals"))]
 pub use kernels::active_rule as kernel_rule;
 
 /// The rule edgemine adds to tract's choice of matrix kernels for this CPU:
 /// none outside x86-64.
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(all(not(target_arch = "x86_64"), feature = "internals"))]
 pub fn kernel_rule() -> Option<&'static str> {
     None
 }

@@ -71,7 +71,9 @@ inventory::submit! {
 }
 
 /// The rule this module adds to tract's kernel choice on this CPU (under
-/// `TRACT_CPU_ISA`, as tract sees it), if one applies.
+/// `TRACT_CPU_ISA`, as tract sees it), if one applies: for the benchmarks
+/// that report it (`internals`).
+#[cfg(feature = "internals")]
 pub fn active_rule() -> Option<&'static str> {
     let isa = tract_linalg::isa::native();
     if applies(&isa) {
