@@ -60,14 +60,16 @@ runs=(
 )
 for run in "${runs[@]}"; do
     name=${run%%|*} args=${run#*|}
+    # Same bytes and the same exit status (a run that fails in both
+    # builds still has to fail alike).
     # shellcheck disable=SC2086  # the arguments are words on purpose
-    "$before" $args > "$work/before.$name" || true
+    before_status=0; "$before" $args > "$work/before.$name" || before_status=$?
     # shellcheck disable=SC2086
-    "$after" $args > "$work/after.$name" || true
-    if cmp -s "$work/before.$name" "$work/after.$name"; then
-        echo "same  $name ($(wc -c < "$work/after.$name") bytes)"
+    after_status=0; "$after" $args > "$work/after.$name" || after_status=$?
+    if [ "$before_status" = "$after_status" ] && cmp -s "$work/before.$name" "$work/after.$name"; then
+        echo "same  $name ($(wc -c < "$work/after.$name") bytes, exit $after_status)"
     else
-        echo "DIFFERENT  $name: edgemine $args" >&2
+        echo "DIFFERENT  $name (exit $before_status, then $after_status): edgemine $args" >&2
         exit 1
     fi
 done
